@@ -1,0 +1,164 @@
+"""Cheeper, the solution: the realtime app, done properly.
+
+Step 2's app, plus what a room full of people needs: the server checks every
+cheep and says what is wrong with a bad one, pages catch up on cheeps they
+missed (GET /api/cheeps?since=<id>), and the page reconnects by itself.
+The rules and messages live in protocol.py, the SQLite code in storage.py.
+"""
+# gevent swaps Python's blocking network calls for ones that let thousands of
+# connections wait at once. It must patch them before anything else is imported.
+from gevent import monkey
+
+monkey.patch_all()
+
+import json
+import os
+import signal
+import sys
+
+import gevent
+from flask import Flask, jsonify, redirect, render_template, request
+from gevent.pywsgi import WSGIServer
+from geventwebsocket.exceptions import WebSocketError
+from geventwebsocket.handler import WebSocketHandler
+from werkzeug.routing import WebsocketMismatch
+
+import protocol
+import storage
+from protocol import InvalidCheep
+
+HOST = os.environ.get("HOST", "127.0.0.1")
+PORT = int(os.environ.get("PORT", "5000"))
+
+app = Flask(__name__)
+
+clients = set()  # the WebSocket of every browser that is connected now
+
+
+def broadcast(cheep):
+    message = json.dumps(protocol.cheep_message(cheep))
+    # Loop over a copy: while one send waits, another client may join or leave.
+    for client in list(clients):
+        try:
+            client.send(message)
+        except WebSocketError:
+            clients.discard(client)  # it has gone; the others still get the cheep
+
+
+def refuse(reason):
+    return jsonify(protocol.error_message(reason)), 400
+
+
+@app.route("/")
+def index():
+    return render_template(
+        "index.html",
+        cheeps=storage.all_cheeps(),
+        name_limit=protocol.NAME_LIMIT,
+        cheep_limit=protocol.CHEEP_LIMIT,
+    )
+
+
+@app.route("/api/cheep", methods=["POST"])
+def post_cheep():
+    """A cheep from the form (a page without JavaScript) or as JSON (curl, scripts)."""
+    data = request.get_json(silent=True) if request.is_json else request.form
+    if not isinstance(data, dict):
+        return refuse("Send the cheep as a form or as a JSON object.")
+    try:
+        name, text = protocol.check_cheep(data)
+    except InvalidCheep as error:
+        return refuse(str(error))
+    cheep = storage.save_cheep(name, text)  # stored first: a broadcast cheep is never lost
+    broadcast(cheep)
+    if request.is_json:
+        return jsonify(protocol.cheep_message(cheep)), 201
+    # 303 See Other: the browser follows it with a GET, so reloading the page
+    # afterwards does not post the same cheep again.
+    return redirect("/", code=303)
+
+
+@app.route("/api/cheeps")
+def cheeps_since():
+    """The cheeps after ?since=<id>, oldest first: what a reconnecting page missed."""
+    try:
+        since = int(request.args.get("since", "0"))
+    except ValueError:
+        since = -1
+    if since < 0:
+        return refuse('"since" must be a cheep id: a whole number, 0 or more.')
+    return jsonify([protocol.cheep_message(cheep) for cheep in storage.cheeps_since(since)])
+
+
+NOT_SERVED_BY_GEVENT = (
+    "This server cannot open WebSockets. Start the app with 'python server.py', "
+    "which serves it with gevent-websocket, not with 'flask run'.\n"
+)
+
+
+# websocket=True: without it Flask refuses the WebSocket request (Werkzeug's
+# WebsocketMismatch) and the connection closes as soon as it opens.
+@app.route("/echo", websocket=True)
+def echo():
+    websocket = request.environ.get("wsgi.websocket")
+    if websocket is None:
+        return NOT_SERVED_BY_GEVENT, 400
+    while True:
+        message = websocket.receive()
+        if message is None:  # the client closed the connection
+            break
+        websocket.send(message)
+    return ""
+
+
+@app.route("/ws", websocket=True)
+def ws():
+    websocket = request.environ.get("wsgi.websocket")
+    if websocket is None:
+        return NOT_SERVED_BY_GEVENT, 400
+    clients.add(websocket)
+    try:
+        while True:
+            message = websocket.receive()
+            if message is None:  # the client closed the connection
+                break
+            try:
+                name, text = protocol.read_cheep(message)
+            except InvalidCheep as error:
+                # Only the sender hears about it; the connection stays open.
+                websocket.send(json.dumps(protocol.error_message(str(error))))
+                continue
+            broadcast(storage.save_cheep(name, text))
+    except WebSocketError:
+        pass  # the connection broke without a goodbye
+    finally:
+        clients.discard(websocket)
+    return ""
+
+
+@app.errorhandler(WebsocketMismatch)
+def not_a_websocket(error):
+    return "This address speaks WebSocket: open it with new WebSocket(...), not as a page.\n", 400
+
+
+storage.create_table()
+
+if __name__ == "__main__":
+    server = WSGIServer((HOST, PORT), app, handler_class=WebSocketHandler)
+    try:
+        server.start()
+    except OSError as error:
+        sys.exit(
+            f"Cannot listen on {HOST}:{PORT}: {error.strerror}.\n"
+            f"If port {PORT} is in use, pick another one with the PORT environment variable,\n"
+            f"for example: PORT=5001 python {sys.argv[0]}\n"
+            "(On macOS, AirPlay Receiver holds port 5000.)"
+        )
+    if HOST in ("0.0.0.0", "::"):  # every network address of this computer
+        print(f"Cheeper is running: open http://localhost:{PORT}/ on this computer,")
+        print(f"and http://<this computer's address>:{PORT}/ from the others.")
+    else:
+        print(f"Cheeper is running on http://{HOST}:{PORT}/")
+    print("Press Ctrl+C to stop it.")
+    gevent.signal_handler(signal.SIGINT, server.stop)  # Ctrl+C stops the server cleanly
+    server.serve_forever()

@@ -1,0 +1,129 @@
+"""Run a stage's server.py as a real process, the way a person runs it."""
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+import websocket
+
+ROOT = Path(__file__).resolve().parent.parent
+START_TIMEOUT = 20  # seconds; a cold laptop imports gevent and Flask slowly
+STOP_TIMEOUT = 10
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def restore_ctrl_c():
+    # A shell that starts a job in the background makes it ignore Ctrl+C
+    # (SIGINT), and children inherit that: give the server the usual handling.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+class ServerProcess:
+    """`python <app>/server.py` on a free port, with its own SQLite file."""
+
+    def __init__(self, app_dir, database, port=None):
+        self.app_dir = Path(app_dir)
+        self.database = Path(database)
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = None
+        self.sockets = []
+
+    def start(self, wait=True):
+        env = {
+            **os.environ,
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "CHEEPER_DB": str(self.database),
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(
+            [sys.executable, str(self.app_dir / "server.py")],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=restore_ctrl_c if os.name == "posix" else None,
+        )
+        if wait:
+            self.wait_until_ready()
+        return self
+
+    def wait_until_ready(self):
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(
+                    f"The server stopped as it started (exit code {self.process.returncode}). "
+                    f"It printed:\n{self.output()}"
+                )
+            try:
+                requests.get(self.url + "/", timeout=2)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        raise AssertionError(
+            f"The server did not answer on {self.url} within {START_TIMEOUT} s. "
+            f"It printed:\n{self.output()}"
+        )
+
+    def output(self):
+        """Everything the server printed so far."""
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace")
+
+    def wait_for_exit(self, timeout=START_TIMEOUT):
+        """Wait for the server to stop by itself; return what it printed."""
+        self.process.wait(timeout=timeout)
+        return self.output()
+
+    def stop(self):
+        """Stop the server with Ctrl+C, as a person does; return what it printed."""
+        self.close_sockets()
+        if self.process.poll() is None:
+            if os.name == "posix":
+                self.process.send_signal(signal.SIGINT)
+            else:
+                self.process.terminate()
+        try:
+            self.process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise AssertionError(f"The server did not stop within {STOP_TIMEOUT} s of Ctrl+C.")
+        return self.output()
+
+    def restart(self):
+        """Stop and start again, on the same port and database."""
+        self.stop()
+        return self.start()
+
+    def kill(self):
+        self.close_sockets()
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def connect(self, path="/ws"):
+        """A real WebSocket client, connected to this server."""
+        client = websocket.create_connection(f"ws://127.0.0.1:{self.port}{path}", timeout=5)
+        self.sockets.append(client)
+        return client
+
+    def close_sockets(self):
+        for client in self.sockets:
+            with contextlib.suppress(OSError, websocket.WebSocketException):
+                client.close(timeout=1)
+        self.sockets.clear()

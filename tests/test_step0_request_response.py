@@ -1,0 +1,72 @@
+"""Step 0's promises: the request/response Cheeper. Every later stage keeps them."""
+import socket
+from urllib.parse import urlparse
+
+import requests
+
+from app_client import get_page, post_cheep, unique
+
+
+def test_the_page_has_a_form_for_a_name_and_a_cheep_of_76_characters(server):
+    form = get_page(server).find("form", action="/api/cheep")
+    assert form is not None, "No <form action=\"/api/cheep\"> on the page."
+    assert form.get("method", "get").lower() == "post"
+    assert form.find(attrs={"name": "name"}) is not None, "The form has no field named 'name'."
+    cheep = form.find(attrs={"name": "cheep"})
+    assert cheep is not None, "The form has no field named 'cheep'."
+    assert cheep.get("maxlength") == "76"
+
+
+def test_posting_a_cheep_redirects_back_to_the_page_with_303(server):
+    response = post_cheep(server, "Ada", unique(), allow_redirects=False)
+    assert response.status_code == 303
+    assert urlparse(response.headers["Location"]).path == "/"
+
+
+def test_the_feed_shows_every_cheep_newest_first(server):
+    first, second = unique("first"), unique("second")
+    post_cheep(server, "Ada", first)
+    post_cheep(server, "Grace", second)
+    text = get_page(server).get_text()
+    assert first in text and second in text
+    assert text.index(second) < text.index(first), "The newest cheep should come first."
+
+
+def test_names_and_cheeps_are_shown_as_text_not_as_html(server):
+    marker = unique("bold")
+    post_cheep(server, "<i>Mallory</i>", f"<b>{marker}</b>")
+    html = requests.get(server.url + "/").text
+    assert f"&lt;b&gt;{marker}&lt;/b&gt;" in html
+    assert f"<b>{marker}</b>" not in html
+    assert "<i>Mallory</i>" not in html
+
+
+def test_the_database_is_created_on_first_start_and_keeps_cheeps_across_a_restart(
+    start_server, tmp_path
+):
+    database = tmp_path / "new" / "cheeps.db"
+    database.parent.mkdir()
+    server = start_server(database=database)
+    assert database.exists()
+    kept = unique("kept")
+    post_cheep(server, "Ada", kept)
+    server.restart()
+    assert kept in get_page(server).get_text()
+
+
+def test_ctrl_c_stops_the_server_without_a_traceback(start_server):
+    server = start_server()
+    output = server.stop()
+    assert "Traceback" not in output, output
+
+
+def test_a_port_in_use_is_explained_not_a_traceback(start_server):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        server = start_server(port=port, wait=False)
+        output = server.wait_for_exit()
+    assert server.process.returncode != 0
+    assert "in use" in output and str(port) in output, output
+    assert "Traceback" not in output, output

@@ -1,0 +1,122 @@
+"""Step 1's promises: the server half of realtime. Every later stage keeps them."""
+import json
+import socket
+import struct
+from datetime import datetime, timedelta
+
+import pytest
+import requests
+
+from app_client import get_page, post_cheep, receive_json, send_cheep, unique
+
+
+def test_echo_sends_back_every_message_it_receives(connect):
+    client = connect("/echo")
+    for text in ("hello", "and again", "{\"json\": true}"):
+        client.send(text)
+        assert client.recv() == text
+
+
+def test_a_cheep_reaches_every_connected_client_sender_included(connect):
+    sender, other, third = connect(), connect(), connect()
+    text = unique()
+    send_cheep(sender, "Ada", text)
+    for client in (sender, other, third):
+        message = receive_json(client)
+        assert (message["type"], message["name"], message["cheep"]) == ("cheep", "Ada", text)
+
+
+def test_a_broadcast_cheep_has_the_protocols_shape(connect):
+    client = connect()
+    send_cheep(client, "Ada", unique())
+    message = receive_json(client)
+    assert set(message) == {"type", "id", "name", "cheep", "time"}
+    assert type(message["id"]) is int
+    time = datetime.fromisoformat(message["time"].replace("Z", "+00:00"))
+    assert time.utcoffset() == timedelta(0), "The time should be in UTC."
+    assert abs(datetime.now(time.tzinfo) - time) < timedelta(minutes=5)
+
+
+def test_every_stored_cheep_gets_a_larger_id(connect):
+    client = connect()
+    ids = []
+    for _ in range(5):
+        send_cheep(client, "Ada", unique())
+        ids.append(receive_json(client)["id"])
+    assert ids == sorted(set(ids))
+
+
+def test_a_cheep_sent_over_the_socket_is_stored(server, connect):
+    text = unique()
+    client = connect()
+    send_cheep(client, "Ada", text)
+    receive_json(client)
+    assert text in get_page(server).get_text()
+
+
+def test_a_posted_cheep_is_sent_to_every_socket_too(server, connect):
+    clients = [connect(), connect()]
+    text = unique("posted")
+    post_cheep(server, "Grace", text)
+    for client in clients:
+        assert receive_json(client)["cheep"] == text
+
+
+def close_politely(client):
+    client.close()
+
+
+def vanish(client):
+    """Drop the connection with no WebSocket close frame, like a laptop lid shutting."""
+    client.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    client.sock.close()  # a TCP reset, and no goodbye
+
+
+@pytest.mark.parametrize("leave", [close_politely, vanish])
+def test_a_client_that_leaves_does_not_stop_later_broadcasts(connect, leave):
+    sender, leaving, other, leaving_too = connect(), connect(), connect(), connect()
+    leave(leaving)
+    leave(leaving_too)
+    for _ in range(3):
+        text = unique()
+        send_cheep(sender, "Ada", text)
+        assert receive_json(sender)["cheep"] == text
+        assert receive_json(other)["cheep"] == text
+
+
+def test_a_message_that_is_not_json_keeps_the_connection_and_the_server(server, connect):
+    sender, other = connect(), connect()
+    sender.send("this is not JSON {")
+    text = unique()
+    send_cheep(sender, "Ada", text)
+    reply = receive_json(sender)
+    if reply["type"] == "error":  # the solution says what was wrong; step 1 stays silent
+        reply = receive_json(sender)
+    assert reply["cheep"] == text
+    assert receive_json(other)["cheep"] == text
+
+
+def test_a_plain_http_get_of_ws_is_a_400_with_a_sentence_not_a_traceback(server):
+    response = requests.get(server.url + "/ws")
+    assert response.status_code == 400
+    assert "websocket" in response.text.lower(), response.text
+    assert "Traceback" not in response.text
+    assert len(response.text) < 300, "One sentence is enough."
+
+
+def test_ctrl_c_stops_the_server_while_sockets_are_open(start_server):
+    server = start_server()
+    server.connect()
+    server.connect("/echo")
+    server.sockets.clear()  # leave them open while the server stops
+    output = server.stop()
+    assert "Traceback" not in output, output
+
+
+def test_a_port_in_use_says_how_to_pick_another(start_server):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        server = start_server(port=taken.getsockname()[1], wait=False)
+        output = server.wait_for_exit()
+    assert "PORT" in output, output
