@@ -12,12 +12,13 @@ else
 endif
 PIP := $(VENV_PYTHON) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: help setup step0 step1 step2 solution test clean
+.PHONY: help setup step0 step1 step2 solution test screenshots clean
 
 help:
 	@echo "make solution   run the finished realtime app on http://$(HOST):$(PORT)/"
-	@echo "make test       run every test (sets itself up first)"
+	@echo "make test       run every test (sets itself up first); HEADED=1 shows the browser"
 	@echo "make step0      run step 0, the request/response app (also: step1, step2)"
+	@echo "make screenshots  refresh the pictures of the pages in docs/images"
 	@echo "make setup      create .venv with the pinned requirements"
 	@echo "make clean      remove .venv and caches (the cheeps.db files stay)"
 	@echo "Options: PORT=5001 (another port), HOST=0.0.0.0 (let others on your network connect)"
@@ -53,6 +54,10 @@ solution: setup
 
 test: $(VENV)/.installed-dev
 	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS)
+
+# The browser tests save their screenshots where the lesson text shows them.
+screenshots: $(VENV)/.installed-dev
+	CHEEPER_SCREENSHOTS=docs/images $(VENV_PYTHON) -m pytest -k screenshot
 
 clean:
 	rm -rf $(VENV) .pytest_cache

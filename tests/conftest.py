@@ -1,8 +1,9 @@
 """What every stage's tests share: which app they run against, and its server.
 
-Each test file holds the promises of one stage, and is named after it
-(test_step1_server.py holds what step 1 teaches). A later stage keeps every
-earlier promise, so each test runs against its own stage and every later one.
+Each test file holds the promises of one stage, and is named after it:
+test_step1_server.py holds what step 1 teaches, test_browser_step2_client.py
+what step 2 promises in a browser. A later stage keeps every earlier promise,
+so each test runs against its own stage and every later one.
 
 By default the tests check the reference folders. To check another folder,
 name it and the stage it should have reached:
@@ -10,10 +11,13 @@ name it and the stage it should have reached:
     CHEEPER_APP=workspace CHEEPER_STAGE=step1 pytest
 """
 import os
+from collections import Counter
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import sync_playwright
 
+from browser import HOW_TO_GET_ONE, LAUNCH_ARGS, Windows, find_chromium
 from server_process import ROOT, ServerProcess
 
 STAGES = ["step0_request_response", "step1_server", "step2_client", "solution"]
@@ -43,15 +47,25 @@ def apps_under_test():
 
 def module_stage(path):
     """The stage whose promises a test file holds, or None for other files."""
-    name = Path(path).stem.removeprefix("test_")
+    name = Path(path).stem.removeprefix("test_").removeprefix("browser_")
     return STAGES.index(name) if name in STAGES else None
 
 
-def pytest_ignore_collect(collection_path):
-    stage = module_stage(collection_path)
-    if stage is not None and stage > max(index for _, index in apps_under_test()):
-        return True  # a later stage's promises: nothing under test has got there yet
-    return None
+def pytest_collection_modifyitems(config, items):
+    """Leave out the promises of stages that nothing under test has reached yet."""
+    newest = max(index for _, index in apps_under_test())
+    later = [item for item in items if (module_stage(item.path) or 0) > newest]
+    if later:
+        config.hook.pytest_deselected(items=later)
+        items[:] = [item for item in items if item not in later]
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say once why tests were skipped, however many one reason skipped."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    reasons = Counter(report.longrepr[2].removeprefix("Skipped: ") for report in skipped)
+    for reason, count in reasons.items():
+        terminalreporter.write_line(f"{count} skipped: {reason}", yellow=True)
 
 
 def pytest_generate_tests(metafunc):
@@ -91,3 +105,38 @@ def start_server(app_dir, tmp_path):
     yield start
     for server in servers:
         server.kill()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Chromium, headless unless HEADED=1 (to watch the windows talk)."""
+    with sync_playwright() as playwright:
+        path = find_chromium(playwright)
+        if path and not Path(path).is_file():
+            pytest.fail(f"CHEEPER_CHROMIUM names {path}, and there is no such file.")
+        if path is None:
+            if os.environ.get("CI"):
+                pytest.fail(HOW_TO_GET_ONE + " In CI a missing browser fails the run.")
+            pytest.skip(HOW_TO_GET_ONE)
+        headed = os.environ.get("HEADED") == "1"
+        browser = playwright.chromium.launch(
+            executable_path=path, args=LAUNCH_ARGS, headless=not headed, slow_mo=300 if headed else 0
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def windows(browser):
+    """Open browser windows on the app: windows.open(server)."""
+    windows = Windows(browser)
+    yield windows
+    windows.close()
+
+
+@pytest.fixture
+def screenshot_folder(tmp_path):
+    """Where screenshots go: CHEEPER_SCREENSHOTS (make screenshots) or a scratch folder."""
+    folder = Path(os.environ.get("CHEEPER_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -1,0 +1,78 @@
+"""A real browser for the tests: Chromium or Chrome, driven by Playwright."""
+import os
+import shutil
+from pathlib import Path
+from urllib.parse import urlparse
+
+# --no-sandbox: Chromium refuses its sandbox when run as root, as CI does.
+# The rest keep it from phoning home, which a closed network refuses anyway.
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+NAMES_ON_PATH = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"]
+HOW_TO_GET_ONE = (
+    "No browser for the browser tests. Install Chromium or Google Chrome, or run "
+    "'.venv/bin/python -m playwright install chromium', or set CHEEPER_CHROMIUM "
+    "to the path of a Chromium or Chrome."
+)
+WINDOW_SIZE = {"width": 520, "height": 600}
+
+
+def find_chromium(playwright):
+    """CHEEPER_CHROMIUM, else Chromium or Chrome on the PATH, else Playwright's own."""
+    if os.environ.get("CHEEPER_CHROMIUM"):
+        return os.environ["CHEEPER_CHROMIUM"]
+    for name in NAMES_ON_PATH:
+        if shutil.which(name):
+            return shutil.which(name)
+    own = playwright.chromium.executable_path
+    return own if Path(own).exists() else None
+
+
+class Windows:
+    """Browser windows on the app, each in a context of its own: a different person.
+
+    A request to any host but the app's own is blocked, and remembered in
+    foreign_requests, which a test can check is empty. socket_urls lists the
+    URL of every WebSocket the pages opened.
+    """
+
+    def __init__(self, browser):
+        self.browser = browser
+        self.contexts = []
+        self.foreign_requests = []
+        self.socket_urls = []
+
+    def open(self, server, javascript=True):
+        context = self.browser.new_context(viewport=WINDOW_SIZE, java_script_enabled=javascript)
+        self.contexts.append(context)
+        app_host = urlparse(server.url).netloc
+        context.route("**/*", lambda route: self.allow_app_only(route, app_host))
+        page = context.new_page()
+        page.on("websocket", lambda socket: self.opened_socket(socket.url, app_host))
+        page.goto(server.url + "/")
+        return page
+
+    def allow_app_only(self, route, app_host):
+        if self.check_host(route.request.url, app_host):
+            route.continue_()
+        else:
+            route.abort()
+
+    def opened_socket(self, url, app_host):
+        self.socket_urls.append(url)
+        self.check_host(url, app_host)
+
+    def check_host(self, url, app_host):
+        if urlparse(url).netloc == app_host:
+            return True
+        self.foreign_requests.append(url)
+        return False
+
+    def close(self):
+        for context in self.contexts:
+            context.close()

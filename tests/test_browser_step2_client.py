@@ -1,0 +1,121 @@
+"""Step 2's promises in a real browser: two windows see every cheep live."""
+import re
+
+from playwright.sync_api import expect
+
+from app_client import post_cheep, unique
+from screenshots import side_by_side
+
+LIVE = re.compile(r"^\s*Live")  # the status line once the socket is open
+ARRIVES = 2000  # milliseconds: a live cheep shows in every window within this
+
+
+def open_live(windows, server):
+    """A window on the app whose socket is open. window.stayed marks this page
+    load: it is gone if the page reloads or navigates."""
+    page = windows.open(server)
+    expect(page.locator("#status")).to_have_text(LIVE)
+    page.evaluate("window.stayed = true")
+    return page
+
+
+def send(page, name, cheep, key=None):
+    page.fill("#name", name)
+    page.fill("#cheep", cheep)
+    if key:
+        page.press("#cheep", key)
+    else:
+        page.click("#cheep-form button")
+
+
+def feed(page):
+    return page.locator("#feed > li")
+
+
+def test_a_cheep_sent_in_one_window_appears_in_both_without_a_reload(server, windows):
+    a, b = open_live(windows, server), open_live(windows, server)
+    count_in_b = feed(b).count()
+    text = unique("live")
+    send(a, "Ada", text)
+    for page in (a, b):
+        expect(feed(page).first).to_contain_text(text, timeout=ARRIVES)
+
+    # A second cheep, sent after it, shows that no copy of the first comes late.
+    then = unique("then")
+    send(a, "Ada", then)
+    expect(feed(b).first).to_contain_text(then, timeout=ARRIVES)
+    expect(feed(b)).to_have_count(count_in_b + 2)
+    expect(b.get_by_text(text)).to_have_count(1)
+    for page in (a, b):
+        assert page.evaluate("window.stayed") is True, "The page reloaded."
+    expect(a.locator("#cheep")).to_have_value("")
+
+
+def test_enter_in_the_cheep_field_sends_it(server, windows):
+    a, b = open_live(windows, server), open_live(windows, server)
+    text = unique("enter")
+    send(a, "Ada", text, key="Enter")
+    expect(feed(b).first).to_contain_text(text, timeout=ARRIVES)
+    assert a.evaluate("window.stayed") is True, "Enter reloaded the page."
+
+
+def test_a_cheep_posted_elsewhere_appears_live(server, windows):
+    page = open_live(windows, server)
+    text = unique("posted")
+    post_cheep(server, "curl", text)
+    expect(feed(page).first).to_contain_text(text, timeout=ARRIVES)
+
+
+def test_html_in_a_cheep_is_shown_as_text_and_never_runs(server, windows):
+    a, b = open_live(windows, server), open_live(windows, server)
+    attacks = ['<img src=x onerror="window.pwned=1">', "<script>window.pwned=1</script>"]
+    for attack in attacks:
+        send(a, "<b>Mallory</b>", attack)
+    for page in (a, b):
+        for attack in attacks:
+            expect(page.locator("#feed .text", has_text=attack)).to_have_count(1, timeout=ARRIVES)
+        expect(page.locator("#feed .name", has_text="<b>Mallory</b>")).to_have_count(2)
+    b.reload()  # and as the server draws the page
+    expect(b.locator("#feed .text", has_text=attacks[0])).to_have_count(1)
+    for page in (a, b):
+        assert page.evaluate("typeof window.pwned") == "undefined", "A script in a cheep ran."
+
+
+def test_no_request_leaves_the_apps_own_host_on_a_port_other_than_5000(server, windows):
+    assert server.port != 5000
+    page = open_live(windows, server)
+    send(page, "Ada", unique())
+    expect(feed(page)).not_to_have_count(0, timeout=ARRIVES)
+    page.reload()
+    expect(page.locator("#status")).to_have_text(LIVE)
+    assert windows.foreign_requests == [], "The page asked another host for something."
+    assert set(windows.socket_urls) == {f"ws://127.0.0.1:{server.port}/ws"}
+    assert page.evaluate("typeof jQuery") == "function", "jQuery did not load."
+
+
+def test_the_page_says_when_the_live_feed_is_disconnected(start_server, windows):
+    server = start_server()
+    page = open_live(windows, server)
+    server.stop()
+    expect(page.locator("#status")).to_contain_text(re.compile("disconnected", re.I))
+
+
+def test_screenshot_of_two_windows_after_a_cheep(start_server, windows, screenshot_folder, app_dir):
+    server = start_server()
+    for name, cheep in [("Ada", "Hello, Cheeper!"), ("Grace", "Is anyone else here?")]:
+        post_cheep(server, name, cheep)
+    a, b = open_live(windows, server), open_live(windows, server)
+    send(b, "Linus", "Yes! And I saw your cheep at once.")
+    b.fill("#name", "Linus")
+    a.fill("#name", "Grace")
+    for page in (a, b):
+        expect(feed(page).first).to_contain_text("I saw your cheep", timeout=ARRIVES)
+    a.screenshot(path=screenshot_folder / "a.png")
+    b.screenshot(path=screenshot_folder / "b.png")
+    side_by_side(
+        screenshot_folder / "a.png",
+        screenshot_folder / "b.png",
+        screenshot_folder / f"{app_dir.name}-two-windows.png",
+    )
+    (screenshot_folder / "a.png").unlink()
+    (screenshot_folder / "b.png").unlink()
