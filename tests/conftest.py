@@ -11,6 +11,7 @@ name it and the stage it should have reached:
     CHEEPER_APP=workspace CHEEPER_STAGE=step1 pytest
 """
 import os
+import socket
 from collections import Counter
 from pathlib import Path
 
@@ -105,6 +106,17 @@ def start_server(app_dir, tmp_path):
     yield start
     for server in servers:
         server.kill()
+
+
+@pytest.fixture
+def server_on_a_taken_port(start_server):
+    """The app, started on a port that another program listens on. It has exited."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        server = start_server(port=taken.getsockname()[1], wait=False)
+        server.wait_for_exit()
+    return server
 
 
 @pytest.fixture(scope="session")

@@ -102,7 +102,7 @@ class ServerProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-            raise AssertionError(f"The server did not stop within {STOP_TIMEOUT} s of Ctrl+C.")
+            raise AssertionError(f"The server did not stop within {STOP_TIMEOUT} s of Ctrl+C.") from None
         return self.output()
 
     def restart(self):

@@ -1,5 +1,4 @@
 """Step 0's promises: the request/response Cheeper. Every later stage keeps them."""
-import socket
 from urllib.parse import urlparse
 
 import requests
@@ -60,13 +59,9 @@ def test_ctrl_c_stops_the_server_without_a_traceback(start_server):
     assert "Traceback" not in output, output
 
 
-def test_a_port_in_use_is_explained_not_a_traceback(start_server):
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        server = start_server(port=port, wait=False)
-        output = server.wait_for_exit()
+def test_a_port_in_use_is_explained_not_a_traceback(server_on_a_taken_port):
+    server = server_on_a_taken_port
+    output = server.output()
     assert server.process.returncode != 0
-    assert "in use" in output and str(port) in output, output
+    assert "in use" in output and str(server.port) in output, output
     assert "Traceback" not in output, output

@@ -1,5 +1,4 @@
 """Step 1's promises: the server half of realtime. Every later stage keeps them."""
-import json
 import socket
 import struct
 from datetime import datetime, timedelta
@@ -113,10 +112,5 @@ def test_ctrl_c_stops_the_server_while_sockets_are_open(start_server):
     assert "Traceback" not in output, output
 
 
-def test_a_port_in_use_says_how_to_pick_another(start_server):
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        server = start_server(port=taken.getsockname()[1], wait=False)
-        output = server.wait_for_exit()
-    assert "PORT" in output, output
+def test_a_port_in_use_says_how_to_pick_another(server_on_a_taken_port):
+    assert "PORT" in server_on_a_taken_port.output(), server_on_a_taken_port.output()
