@@ -3,6 +3,8 @@
 PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 5000
+FROM ?= step0_request_response
+APP ?= workspace
 
 VENV := .venv
 ifeq ($(OS),Windows_NT)
@@ -12,12 +14,17 @@ else
 endif
 PIP := $(VENV_PYTHON) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: help setup step0 step1 step2 solution test screenshots clean
+.PHONY: help setup step0 step1 step2 solution workspace run check test docs screenshots clean
 
 help:
 	@echo "make solution   run the finished realtime app on http://$(HOST):$(PORT)/"
 	@echo "make test       run every test (sets itself up first); HEADED=1 shows the browser"
 	@echo "make step0      run step 0, the request/response app (also: step1, step2)"
+	@echo "make workspace  copy step 0 into workspace/, your own app (FROM=step1_server: a later one)"
+	@echo "make run        run your own app, in workspace/"
+	@echo "make check STEP=1   check your app against step 1, and say what to fix"
+	@echo "make check      find the latest step your app passes, and what comes next"
+	@echo "make docs       refresh the code listings in the lesson text (docs/)"
 	@echo "make screenshots  refresh the pictures of the pages in docs/images"
 	@echo "make setup      create .venv with the pinned requirements"
 	@echo "make clean      remove .venv and caches (the cheeps.db files stay)"
@@ -52,12 +59,25 @@ step2: setup
 solution: setup
 	HOST=$(HOST) PORT=$(PORT) $(VENV_PYTHON) solution/server.py
 
+workspace: setup
+	$(VENV_PYTHON) -m workshop workspace --from $(FROM)
+
+run: setup
+	HOST=$(HOST) PORT=$(PORT) $(VENV_PYTHON) $(APP)/server.py
+
+check: $(VENV)/.installed-dev
+	@$(VENV_PYTHON) -m workshop check $(STEP) --app $(APP) $(if $(filter 1,$(VERBOSE)),--verbose)
+
 test: $(VENV)/.installed-dev
 	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS)
 
+# The lesson's code listings are copied from the stage folders: this refreshes them.
+docs: $(VENV)/.installed-dev
+	$(VENV_PYTHON) -m cogapp -I docs -p "from listings import *" -r docs/*.md
+
 # The browser tests save their screenshots where the lesson text shows them.
 screenshots: $(VENV)/.installed-dev
-	CHEEPER_SCREENSHOTS=docs/images $(VENV_PYTHON) -m pytest -k screenshot
+	CHEEPER_SCREENSHOTS=docs/images $(VENV_PYTHON) -m pytest -m screenshot
 
 clean:
 	rm -rf $(VENV) .pytest_cache

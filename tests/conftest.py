@@ -19,21 +19,8 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from browser import HOW_TO_GET_ONE, LAUNCH_ARGS, Windows, find_chromium
-from server_process import ROOT, ServerProcess
-
-STAGES = ["step0_request_response", "step1_server", "step2_client", "solution"]
-
-
-def stage_index(name):
-    """The place in STAGES of a stage named by folder ('step1_server'), 'step1' or '1'."""
-    for index, stage in enumerate(STAGES):
-        if name in (stage, stage.split("_")[0], str(index)):
-            return index
-    raise pytest.UsageError(
-        f"Which stage should {name!r} be checked as? Set CHEEPER_STAGE to one of: "
-        + ", ".join(STAGES)
-    )
-
+from server_process import ServerProcess
+from workshop.stages import ROOT, STAGES, stage_index
 
 def apps_under_test():
     """[(folder, stage)]: the reference stages, or the one folder in CHEEPER_APP."""
@@ -43,7 +30,10 @@ def apps_under_test():
     folder = Path(app).resolve()
     if not (folder / "server.py").is_file():
         raise pytest.UsageError(f"CHEEPER_APP={app}: there is no server.py in {folder}.")
-    return [(folder, stage_index(os.environ.get("CHEEPER_STAGE") or folder.name))]
+    try:
+        return [(folder, stage_index(os.environ.get("CHEEPER_STAGE") or folder.name))]
+    except ValueError as error:
+        raise pytest.UsageError(f"Set CHEEPER_STAGE to the stage {app} should have reached. {error}") from None
 
 
 def module_stage(path):
@@ -67,6 +57,18 @@ def pytest_terminal_summary(terminalreporter):
     reasons = Counter(report.longrepr[2].removeprefix("Skipped: ") for report in skipped)
     for reason, count in reasons.items():
         terminalreporter.write_line(f"{count} skipped: {reason}", yellow=True)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Add what the app's servers printed to a failed test's report: a traceback there
+    often names the mistake (and the self-check's hints look for it)."""
+    report = yield
+    if report.failed:
+        servers = [item.funcargs.get("server"), *getattr(item, "started_servers", [])]
+        for server in filter(None, servers):
+            report.sections.append((f"Captured stderr from {server.url}", server.output()))
+    return report
 
 
 def pytest_generate_tests(metafunc):
@@ -94,9 +96,9 @@ def connect(server):
 
 
 @pytest.fixture
-def start_server(app_dir, tmp_path):
+def start_server(app_dir, tmp_path, request):
     """Start servers of your own, for tests that stop or restart them."""
-    servers = []
+    servers = request.node.started_servers = []
 
     def start(port=None, database=None, wait=True):
         server = ServerProcess(app_dir, database or tmp_path / "cheeps.db", port)

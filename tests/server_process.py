@@ -12,7 +12,9 @@ from pathlib import Path
 import requests
 import websocket
 
-ROOT = Path(__file__).resolve().parent.parent
+from app_client import WAIT
+from workshop.stages import ROOT
+
 START_TIMEOUT = 20  # seconds; a cold laptop imports gevent and Flask slowly
 STOP_TIMEOUT = 10
 
@@ -118,7 +120,7 @@ class ServerProcess:
 
     def connect(self, path="/ws"):
         """A real WebSocket client, connected to this server."""
-        client = websocket.create_connection(f"ws://127.0.0.1:{self.port}{path}", timeout=5)
+        client = websocket.create_connection(f"ws://127.0.0.1:{self.port}{path}", timeout=WAIT)
         self.sockets.append(client)
         return client
 

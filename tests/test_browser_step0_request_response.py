@@ -1,4 +1,5 @@
 """Step 0's promises in a real browser. Every later stage keeps them."""
+import pytest
 from playwright.sync_api import expect
 
 from app_client import post_cheep, unique
@@ -16,7 +17,8 @@ def test_submitting_the_form_reloads_the_page_and_shows_the_cheep(server, window
     expect(page.get_by_text(text)).to_be_visible()
 
 
-def test_screenshot_of_the_page(start_server, windows, screenshot_folder, app_dir):
+@pytest.mark.screenshot
+def test_a_browser_shows_the_page_and_its_cheeps(start_server, windows, screenshot_folder, app_dir):
     server = start_server()
     for name, cheep in [("Ada", "Hello, Cheeper!"), ("Grace", "Is anyone else here?")]:
         post_cheep(server, name, cheep)

@@ -6,23 +6,53 @@ from datetime import datetime, timedelta
 import pytest
 import requests
 
-from app_client import get_page, post_cheep, receive_json, send_cheep, unique
+from app_client import (
+    get_page,
+    post_cheep,
+    receive_json,
+    send_cheep,
+    still_listening,
+    unique,
+    who_received,
+)
 
 
-def test_echo_sends_back_every_message_it_receives(connect):
+def test_echo_answers_a_message(connect):
     client = connect("/echo")
-    for text in ("hello", "and again", "{\"json\": true}"):
+    client.send("hello")
+    reply = client.recv()
+    assert reply != "", "/echo closed the connection as soon as it opened."
+    assert reply == "hello"
+
+
+def test_echo_keeps_answering(connect):
+    client = connect("/echo")
+    for text in ("hello", "and again", '{"json": true}'):
         client.send(text)
-        assert client.recv() == text
+        reply = client.recv()
+        assert reply != "", f"/echo closed the connection instead of answering {text!r}."
+        assert reply == text
+
+
+def test_ws_stays_open_after_the_handshake(connect):
+    assert still_listening(connect()), "/ws closed the connection as soon as it opened."
+
+
+def test_ws_keeps_listening_after_a_cheep(start_server):
+    client = start_server().connect()  # alone on its server: nothing else can break it
+    send_cheep(client, "Ada", unique())
+    assert still_listening(client), "/ws closed the connection after the first message."
 
 
 def test_a_cheep_reaches_every_connected_client_sender_included(connect):
-    sender, other, third = connect(), connect(), connect()
+    clients = {"sender": connect(), "second client": connect(), "third client": connect()}
     text = unique()
-    send_cheep(sender, "Ada", text)
-    for client in (sender, other, third):
-        message = receive_json(client)
-        assert (message["type"], message["name"], message["cheep"]) == ("cheep", "Ada", text)
+    send_cheep(clients["sender"], "Ada", text)
+    received = who_received(clients, text)
+    missed = [name for name in clients if name not in received]
+    if missed == ["sender"]:
+        raise AssertionError("The other clients received the cheep, but not the sender.")
+    assert not missed, f"The cheep never reached: {', '.join(missed)}."
 
 
 def test_a_broadcast_cheep_has_the_protocols_shape(connect):

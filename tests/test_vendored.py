@@ -1,6 +1,6 @@
 """Every copy of jQuery in the project is the recorded release, byte for byte."""
 from vendored import JQUERY, sha256
-from server_process import ROOT
+from workshop.stages import ROOT
 
 
 def test_every_jquery_in_the_project_is_a_recorded_copy():

@@ -2,7 +2,7 @@
 import hashlib
 import json
 
-from server_process import ROOT
+from workshop.stages import ROOT
 
 JQUERY = json.loads((ROOT / "vendored.json").read_text())["jquery"]
 

@@ -1,0 +1,67 @@
+"""Code listings for the lesson, taken from the stage folders by cog.
+
+In a page, a listing is written between cog markers, for example:
+
+    <!-- [[[cog show("step1_server/server.py", "broadcast") ]]] -->
+    ...the code, written here by `make docs`...
+    <!-- [[[end]]] -->
+
+`make docs` rewrites every listing from the code; `make test` fails when a page
+and the code have drifted apart (cog --check).
+"""
+import ast
+import difflib
+from pathlib import Path
+
+import cog
+
+ROOT = Path(__file__).resolve().parent.parent
+LANGUAGES = {".py": "python", ".js": "javascript", ".html": "html", ".css": "css"}
+
+
+def fence(code, language):
+    cog.outl(f"```{language}")
+    cog.out(code if code.endswith("\n") else code + "\n")
+    cog.outl("```")
+
+
+def show(path, *names):
+    """Show a whole file, or only the named top-level functions and assignments of a
+    Python file (with their decorators and the comments just above them)."""
+    source = (ROOT / path).read_text()
+    if not names:
+        return fence(source, LANGUAGES[Path(path).suffix])
+    lines = source.splitlines(keepends=True)
+    nodes = ast.parse(source).body
+    missing = set(names) - {defined_name(node) for node in nodes}
+    if missing:
+        raise ValueError(f"{path} defines no {', '.join(sorted(missing))}")
+    parts = []
+    for node in nodes:
+        if defined_name(node) in names:
+            first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])]) - 1
+            while first > 0 and lines[first - 1].lstrip().startswith("#"):
+                first -= 1
+            parts.append("".join(lines[first : node.end_lineno]))
+    fence("\n\n\n".join(part.rstrip("\n") for part in parts), "python")
+
+
+def defined_name(node):
+    if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+        return node.name
+    if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+        return node.targets[0].id
+    if isinstance(node, ast.If):  # if __name__ == "__main__":
+        return "__main__"
+    return None
+
+
+def diff(old, new):
+    """The changes from one stage's file to the next stage's, as a diff."""
+    changes = difflib.unified_diff(
+        (ROOT / old).read_text().splitlines(keepends=True),
+        (ROOT / new).read_text().splitlines(keepends=True),
+        fromfile=old,
+        tofile=new,
+    )
+    fence("".join(changes), "diff")

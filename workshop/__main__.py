@@ -1,0 +1,56 @@
+"""The workshop's commands, for anyone without make (on Windows, say):
+
+    python -m workshop workspace [--from STAGE] [--to FOLDER]   copy a stage into workspace/
+    python -m workshop check [STEP] [--app FOLDER] [--verbose]
+
+`check 1` checks your app against step 1; `check` alone finds the latest step
+your app passes and says what comes next.
+"""
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+from workshop.check import check, check_progress
+from workshop.stages import ROOT, STAGES, stage_index
+
+
+def make_workspace(stage, folder):
+    if folder.exists():
+        sys.exit(
+            f"{folder} already exists, and it holds your own work: it is never overwritten.\n"
+            "To start again, rename or delete it first."
+        )
+    shutil.copytree(ROOT / STAGES[stage], folder, ignore=shutil.ignore_patterns("*.db*", "__pycache__"))
+    print(f"{folder} is now a copy of {STAGES[stage]}: your own app, to change as the lesson says.")
+    print("Run it with 'make run', and check it with 'make check STEP=<the step you are on>'.")
+
+
+def main():
+    parser = argparse.ArgumentParser(prog="python -m workshop", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    workspace = commands.add_parser("workspace", help="copy a stage into workspace/")
+    workspace.add_argument("--from", dest="stage", default=STAGES[0], help="the stage to start from")
+    workspace.add_argument("--to", default="workspace", help="the folder to create")
+    checking = commands.add_parser("check", help="check your app against a step")
+    checking.add_argument("step", nargs="?", help="0 to 3, step1, or a stage's folder name")
+    checking.add_argument("--app", default="workspace", help="the folder to check")
+    checking.add_argument("--verbose", action="store_true", help="show everything the tests saw")
+    arguments = parser.parse_args()
+
+    try:
+        stage = stage_index(arguments.stage if arguments.command == "workspace" else arguments.step or 0)
+    except ValueError as error:
+        sys.exit(str(error))
+    if arguments.command == "workspace":
+        return make_workspace(stage, Path(arguments.to))
+
+    app = Path(arguments.app)
+    if not (app / "server.py").is_file():
+        sys.exit(f"There is no {app / 'server.py'} to check. Create your workspace with: make workspace")
+    if arguments.step is None:
+        return 0 if check_progress(app, arguments.verbose) else 1
+    return 0 if check(app, stage, arguments.verbose) else 1
+
+
+sys.exit(main())

@@ -1,0 +1,297 @@
+"""What to tell an attendee whose code breaks a promise: the likely cause, in plain
+words, and the section of the lesson that covers it.
+
+A hint is chosen for a failed promise in this order:
+1. evidence: a hint whose pattern is found in what the failure printed (the
+   test's message, and the server's own output);
+2. the promise: a hint that names the failed test.
+A hint marked `first` explains most other failures too: when one appears, the
+report says so, because fixing it will likely fix the rest.
+"""
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Hint:
+    key: str
+    says: str
+    lesson: int  # the stage whose lesson page covers it (an index into STAGES)
+    section: str  # the heading of that section
+    tests: tuple = ()
+    evidence: str = ""  # a regular expression
+    first: bool = False
+
+
+HINTS = [
+    # A traceback in the server's output that names the mistake outweighs any symptom.
+    Hint(
+        "send-json",
+        "The server sends the clients something other than JSON text. Turn the cheep into "
+        "a string with json.dumps({...}) and send that string: websocket.send(a_dict) fails.",
+        1, "The JSON protocol",
+        evidence=r"message = bytes\(message\)[\s^]*TypeError|binary frame|which is not JSON",
+    ),
+    Hint(
+        "invalid-json",
+        "One message that was not JSON broke the connection: put json.loads() in "
+        "try/except ValueError, and continue the loop.",
+        1, "The JSON protocol",
+        tests=("test_a_message_that_is_not_json_keeps_the_connection_and_the_server",),
+        evidence=r"JSONDecodeError",
+    ),
+    Hint(
+        "leaving",
+        "After a client left, the broadcast broke for the others. Remove a socket from the "
+        "set when its loop ends (try: ... finally: clients.discard(websocket)), and in "
+        "broadcast() catch WebSocketError around send(), so one dead socket cannot stop it.",
+        1, "When a client leaves",
+        tests=("test_a_client_that_leaves_does_not_stop_later_broadcasts",),
+        # A broadcast that stopped part way: the sender's socket closed, or some
+        # clients got the cheep and others did not.
+        evidence=r"WebSocketError: Socket is dead|closed the WebSocket instead of sending a message"
+        r"|never reached: (?!sender)",
+    ),
+    # Causes that break every WebSocket promise: told first.
+    Hint(
+        "no-ws-route",
+        "The server answers 404 to a WebSocket: there is no /ws (or /echo) route yet. "
+        'Add @app.route("/ws", websocket=True) and its view.',
+        1, "The set of sockets", evidence=r"Handshake status 404", first=True,
+    ),
+    Hint(
+        "not-gevent",
+        "The WebSocket handshake was refused: the app is not served by gevent-websocket. "
+        "At the end of server.py, serve it with WSGIServer((HOST, PORT), app, "
+        "handler_class=WebSocketHandler), not with app.run() or flask run.",
+        1, "Serving with gevent", evidence=r"Handshake status \d+|cannot open WebSockets", first=True,
+    ),
+    Hint(
+        "websocket-flag",
+        "The socket closes as soon as it opens: the route lacks websocket=True. "
+        'Write @app.route("/ws", websocket=True). Without it Flask refuses the '
+        "WebSocket request (Werkzeug's WebsocketMismatch) and the connection closes at once.",
+        1, "The websocket=True landmine",
+        tests=("test_ws_stays_open_after_the_handshake",),
+        evidence=r"closed the connection as soon as it opened", first=True,
+    ),
+    Hint(
+        "no-loop",
+        "The connection closes after one message: the view returns after its first "
+        "receive(). Keep it open with a loop: while True, receive a message, stop when it "
+        "is None, and handle it.",
+        1, "The receive loop",
+        tests=("test_ws_keeps_listening_after_a_cheep", "test_echo_keeps_answering"),
+        evidence=r"closed the connection (after the first message|instead of answering)",
+        first=True,
+    ),
+    # Causes found in what the failure printed.
+    Hint(
+        "skips-sender",
+        "The other clients got the cheep but the sender did not: the broadcast skips the "
+        "socket that sent it. Send to every socket in the set; the sender's own page shows "
+        "its cheep only when the server sends it back.",
+        1, "The broadcast", evidence=r"but not the sender",
+    ),
+    Hint(
+        "never-added",
+        "No client received the cheep. Is each new socket added to the set "
+        "(clients.add(websocket)) before the receive loop, and does the view call "
+        "broadcast() after save_cheep()?",
+        1, "The set of sockets", evidence=r"never reached: sender, ",
+    ),
+    Hint(
+        "reloads",
+        "The page reloaded when a cheep was sent: the form still posted itself. Call "
+        "event.preventDefault() first thing in the form's submit handler.",
+        2, "Sending from the form", evidence=r"The page reloaded|reloaded the page", first=True,
+    ),
+    Hint(
+        "hard-coded-host",
+        "Build the socket's URL from the page's own address: "
+        '(location.protocol === "https:" ? "wss:" : "ws:") + "//" + location.host + "/ws". '
+        "A hard-coded :5000 or localhost breaks on any other port or computer.",
+        2, "The socket's address",
+        tests=("test_the_pages_own_scripts_and_styles_name_no_host",
+               "test_the_page_opens_its_socket_to_the_address_it_came_from"),
+        evidence=r"names a host|opened its WebSocket at", first=True,
+    ),
+    Hint(
+        "cdn",
+        'Load jQuery from the app itself: <script src="/static/jquery.min.js">, the copy '
+        "in static/. A CDN is another host: on conference Wi-Fi it may not answer.",
+        2, "jQuery, from the app itself",
+        tests=("test_the_page_loads_nothing_from_another_host",
+               "test_the_page_loads_jquery_from_the_app_itself",
+               "test_no_request_leaves_the_apps_own_host"),
+        evidence=r"from elsewhere|not the vendored jQuery|loads no jQuery|jQuery did not load",
+        first=True,
+    ),
+    # The promises, one by one.
+    Hint(
+        "form",
+        'The page needs a <form method="post" action="/api/cheep"> with fields named name '
+        'and cheep, and the cheep field needs maxlength="76".',
+        0, "The page", tests=("test_the_page_has_a_form_for_a_name_and_a_cheep_of_76_characters",),
+    ),
+    Hint(
+        "redirect",
+        "After storing the cheep, /api/cheep should answer redirect(\"/\", code=303), so the "
+        "browser goes back to the page with a GET.",
+        0, "Posting a cheep",
+        tests=("test_posting_a_cheep_redirects_back_to_the_page_with_303",
+               "test_submitting_the_form_reloads_the_page_and_shows_the_cheep"),
+    ),
+    Hint(
+        "newest-first",
+        "The feed should show every cheep, newest first: SELECT ... ORDER BY id DESC.",
+        0, "The feed", tests=("test_the_feed_shows_every_cheep_newest_first",),
+    ),
+    Hint(
+        "escape",
+        "Names and cheeps must appear as text: let the template escape them "
+        "({{ cheep.cheep }}), and never add | safe.",
+        0, "The page", tests=("test_names_and_cheeps_are_shown_as_text_not_as_html",),
+    ),
+    Hint(
+        "storage",
+        "Cheeps must be kept in the SQLite file that CHEEPER_DB names, with the table "
+        "created on start and commit() after each insert, so that a restart keeps them.",
+        0, "Storing cheeps",
+        tests=("test_the_database_is_created_on_first_start_and_keeps_cheeps_across_a_restart",),
+    ),
+    Hint(
+        "ctrl-c",
+        "Ctrl+C should stop the server quietly. With gevent, call "
+        "gevent.signal_handler(signal.SIGINT, server.stop) before server.serve_forever().",
+        1, "Serving with gevent",
+        tests=("test_ctrl_c_stops_the_server_without_a_traceback",
+               "test_ctrl_c_stops_the_server_while_sockets_are_open"),
+    ),
+    Hint(
+        "port-in-use",
+        "When the port is taken, catch the OSError from server.start() and say how to pick "
+        "another port (the PORT environment variable) instead of showing a traceback.",
+        1, "Serving with gevent",
+        tests=("test_a_port_in_use_is_explained_not_a_traceback",
+               "test_a_port_in_use_says_how_to_pick_another"),
+    ),
+    Hint(
+        "echo",
+        "/echo should send back every message it receives, in a loop: "
+        "websocket.send(message) after each websocket.receive().",
+        1, "The echo warm-up", tests=("test_echo_answers_a_message",),
+    ),
+    Hint(
+        "broadcast",
+        "Each cheep that arrives on /ws should be stored, then sent to every socket in the "
+        "set, the sender included.",
+        1, "The broadcast",
+        tests=("test_a_cheep_reaches_every_connected_client_sender_included",
+               "test_a_cheep_sent_over_the_socket_is_stored"),
+    ),
+    Hint(
+        "shape",
+        'A cheep sent to the clients has exactly the fields type ("cheep"), id, name, cheep '
+        'and time: json.dumps({"type": "cheep", **cheep}), with the dict save_cheep() returns.',
+        1, "The JSON protocol",
+        tests=("test_a_broadcast_cheep_has_the_protocols_shape",
+               "test_every_stored_cheep_gets_a_larger_id"),
+    ),
+    Hint(
+        "post-broadcast",
+        "A cheep posted to /api/cheep is stored but never reaches the sockets: call "
+        "broadcast(cheep) in post_cheep() too.",
+        1, "The broadcast", tests=("test_a_posted_cheep_is_sent_to_every_socket_too",),
+    ),
+    Hint(
+        "get-ws",
+        "A plain GET of /ws should answer 400 with one sentence: add "
+        "@app.errorhandler(WebsocketMismatch) returning that sentence and 400.",
+        1, "The websocket=True landmine",
+        tests=("test_a_plain_http_get_of_ws_is_a_400_with_a_sentence_not_a_traceback",),
+    ),
+    Hint(
+        "text-not-html",
+        "A cheep made of HTML ran as HTML. Build the feed item with jQuery and put the name "
+        'and cheep in with .text(): never .html(), nor "<li>" + cheep.cheep + "</li>".',
+        2, "Text, never HTML",
+        tests=("test_html_in_a_cheep_is_shown_as_text_and_never_runs",),
+    ),
+    Hint(
+        "live",
+        "A cheep did not show up live. Check that cheeper.js sends "
+        'JSON.stringify({type: "cheep", name: ..., cheep: ...}) when the form is submitted, '
+        "and that socket.onmessage parses event.data and prepends the cheep to #feed. "
+        "The browser's console (F12) shows any JavaScript error.",
+        2, "Showing each cheep as it arrives",
+        tests=("test_a_cheep_sent_in_one_window_appears_in_both_without_a_reload",
+               "test_enter_in_the_cheep_field_sends_it",
+               "test_a_cheep_posted_elsewhere_appears_live",
+               "test_two_windows_show_the_same_cheeps"),
+    ),
+    Hint(
+        "disconnected",
+        "When the socket closes, say so on the page: in socket.onclose, put a sentence "
+        'saying the live feed is disconnected into #status.',
+        2, "When the connection closes",
+        tests=("test_the_page_says_when_the_live_feed_is_disconnected",),
+    ),
+    Hint(
+        "validation",
+        "The server must check every cheep before storing it, and answer a bad one with "
+        '{"type": "error", "message": "..."} on that socket only (a 400 for /api/cheep).',
+        3, "Checking every cheep",
+        tests=("test_an_invalid_message_gets_an_error_on_its_socket_only_and_nothing_is_stored",
+               "test_names_and_cheeps_are_trimmed_and_the_limits_are_inclusive",
+               "test_an_unchecked_post_is_refused_with_400_and_the_reason",
+               "test_a_cheep_posted_as_json_is_stored_broadcast_and_returned"),
+    ),
+    Hint(
+        "catch-up",
+        "GET /api/cheeps?since=<id> should return the cheeps after that id, oldest first, "
+        "with the same ids and fields as on the socket.",
+        3, "Catching up",
+        tests=("test_catch_up_returns_the_cheeps_after_an_id_oldest_first",
+               "test_catch_up_refuses_a_since_that_is_not_an_id",
+               "test_the_ids_on_the_socket_are_the_ids_of_catch_up",
+               "test_a_restarted_server_loses_no_cheep"),
+    ),
+    Hint(
+        "reconnect",
+        "When the socket closes, the page should say it is reconnecting, try again after a "
+        "growing delay, and on each open fetch /api/cheeps?since=<newest id shown>, showing "
+        "each cheep once, in id order.",
+        3, "Reconnecting",
+        tests=("test_the_page_reconnects_by_itself_when_the_server_comes_back",
+               "test_a_cheep_stored_while_the_page_was_away_appears_once_it_is_back",
+               "test_a_cheep_that_arrives_live_and_in_the_catch_up_shows_once",
+               "test_caught_up_cheeps_take_their_place_below_newer_live_ones"),
+    ),
+    Hint(
+        "form-limits",
+        "The form should refuse an empty or blank cheep without sending it, stop typing at "
+        "76 characters (maxlength), and show the server's error messages in #error.",
+        3, "The form",
+        tests=("test_an_empty_or_blank_cheep_is_not_sent",
+               "test_typing_past_the_limit_stops_at_76_characters",
+               "test_an_error_from_the_server_is_shown_to_the_user"),
+    ),
+]
+
+UNKNOWN = Hint(
+    "unknown",
+    "Run the check again with VERBOSE=1 to see exactly what the test saw.",
+    0, "",
+)
+
+
+def hint_for(test, printed):
+    """The hint for a failed test, given everything its failure printed."""
+    for hint in HINTS:
+        if hint.evidence and re.search(hint.evidence, printed):
+            return hint
+    for hint in HINTS:
+        if test in hint.tests:
+            return hint
+    return UNKNOWN
