@@ -90,9 +90,11 @@ def cheeps_since():
     return jsonify([protocol.cheep_message(cheep) for cheep in storage.cheeps_since(since)])
 
 
-NOT_SERVED_BY_GEVENT = (
-    "This server cannot open WebSockets. Start the app with 'python server.py', "
-    "which serves it with gevent-websocket, not with 'flask run'.\n"
+# Reached when the route lacks websocket=True and this is a plain page request,
+# or when the app runs under 'flask run', which cannot open WebSockets.
+NO_WEBSOCKET_HERE = (
+    "No WebSocket here: open this address with new WebSocket(...), and start the app "
+    "with 'python server.py' (gevent-websocket), not with 'flask run'.\n"
 )
 
 
@@ -102,7 +104,7 @@ NOT_SERVED_BY_GEVENT = (
 def echo():
     websocket = request.environ.get("wsgi.websocket")
     if websocket is None:
-        return NOT_SERVED_BY_GEVENT, 400
+        return NO_WEBSOCKET_HERE, 400
     while True:
         message = websocket.receive()
         if message is None:  # the client closed the connection
@@ -115,7 +117,7 @@ def echo():
 def ws():
     websocket = request.environ.get("wsgi.websocket")
     if websocket is None:
-        return NOT_SERVED_BY_GEVENT, 400
+        return NO_WEBSOCKET_HERE, 400
     clients.add(websocket)
     try:
         while True:

@@ -99,9 +99,11 @@ def post_cheep():
     return redirect("/", code=303)
 
 
-NOT_SERVED_BY_GEVENT = (
-    "This server cannot open WebSockets. Start the app with 'python server.py', "
-    "which serves it with gevent-websocket, not with 'flask run'.\n"
+# Reached when the route lacks websocket=True and this is a plain page request,
+# or when the app runs under 'flask run', which cannot open WebSockets.
+NO_WEBSOCKET_HERE = (
+    "No WebSocket here: open this address with new WebSocket(...), and start the app "
+    "with 'python server.py' (gevent-websocket), not with 'flask run'.\n"
 )
 
 
@@ -111,7 +113,7 @@ NOT_SERVED_BY_GEVENT = (
 def echo():
     websocket = request.environ.get("wsgi.websocket")
     if websocket is None:
-        return NOT_SERVED_BY_GEVENT, 400
+        return NO_WEBSOCKET_HERE, 400
     while True:
         message = websocket.receive()
         if message is None:  # the client closed the connection
@@ -124,7 +126,7 @@ def echo():
 def ws():
     websocket = request.environ.get("wsgi.websocket")
     if websocket is None:
-        return NOT_SERVED_BY_GEVENT, 400
+        return NO_WEBSOCKET_HERE, 400
     clients.add(websocket)
     try:
         while True:

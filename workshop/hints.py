@@ -64,7 +64,7 @@ HINTS = [
         "The WebSocket handshake was refused: the app is not served by gevent-websocket. "
         "At the end of server.py, serve it with WSGIServer((HOST, PORT), app, "
         "handler_class=WebSocketHandler), not with app.run() or flask run.",
-        1, "Serving with gevent", evidence=r"Handshake status \d+|cannot open WebSockets", first=True,
+        1, "Serving with gevent", evidence=r"Handshake status \d+|No WebSocket here", first=True,
     ),
     Hint(
         "websocket-flag",
