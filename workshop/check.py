@@ -20,7 +20,8 @@ from workshop.stages import LESSONS, ROOT, STAGES, TITLES
 
 # Words a test's name cannot spell.
 SPELLING = {"ctrl c": "Ctrl+C", "ws": "/ws", "json": "JSON", "html": "HTML", "http": "HTTP",
-            "protocols": "protocol's", "apps": "app's", "pages": "page's", "echo": "/echo"}
+            "protocols": "protocol's", "apps": "app's", "pages": "page's", "echo": "/echo",
+            "jquery": "jQuery"}
 
 
 @dataclass
@@ -76,9 +77,9 @@ def read_results(path, app_name):
             problem = case.find("error")
         if problem is not None:
             promise.outcome = "failed"
-            params = case_id.rstrip("]").removeprefix(app_name).lstrip("-")
-            if params:
-                promise.failed_cases.append(params)
+            case_id = case_id.removesuffix("]")
+            if case_id != app_name:  # "<app>-<parameters>": name the parameters
+                promise.failed_cases.append(repr(case_id[len(app_name) + 1 :]))
             promise.printed += "\n".join(
                 [problem.get("message", ""), problem.text or ""]
                 + [part.text or "" for part in case.iter("system-err")]
