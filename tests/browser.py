@@ -1,8 +1,11 @@
 """A real browser for the tests: Chromium or Chrome, driven by Playwright."""
 import os
+import re
 import shutil
 from pathlib import Path
 from urllib.parse import urlparse
+
+from playwright.sync_api import expect
 
 # --no-sandbox: Chromium refuses its sandbox when run as root, as CI does.
 # The rest keep it from phoning home, which a closed network refuses anyway.
@@ -76,3 +79,29 @@ class Windows:
     def close(self):
         for context in self.contexts:
             context.close()
+
+
+LIVE = re.compile(r"^\s*Live")  # the status line once the socket is open
+ARRIVES = 2000  # milliseconds: a live cheep shows in every window within this
+
+
+def open_live(windows, server):
+    """A window on the app whose socket is open. window.stayed marks this page
+    load: it is gone if the page reloads or navigates."""
+    page = windows.open(server)
+    expect(page.locator("#status")).to_have_text(LIVE)
+    page.evaluate("window.stayed = true")
+    return page
+
+
+def send(page, name, cheep, key=None):
+    page.fill("#name", name)
+    page.fill("#cheep", cheep)
+    if key:
+        page.press("#cheep", key)
+    else:
+        page.click("#cheep-form button")
+
+
+def feed(page):
+    return page.locator("#feed > li")

@@ -4,7 +4,7 @@ import re
 from playwright.sync_api import expect
 
 from app_client import post_cheep, unique
-from test_browser_step2_client import ARRIVES, LIVE, feed, open_live, send
+from browser import ARRIVES, LIVE, feed, open_live, send
 
 RECONNECTING = re.compile("reconnecting", re.I)
 BACK = 15000  # milliseconds: retries back off, but a restarted server is found within this

@@ -5,32 +5,8 @@ import pytest
 from playwright.sync_api import expect
 
 from app_client import post_cheep, unique
+from browser import ARRIVES, LIVE, feed, open_live, send
 from screenshots import side_by_side
-
-LIVE = re.compile(r"^\s*Live")  # the status line once the socket is open
-ARRIVES = 2000  # milliseconds: a live cheep shows in every window within this
-
-
-def open_live(windows, server):
-    """A window on the app whose socket is open. window.stayed marks this page
-    load: it is gone if the page reloads or navigates."""
-    page = windows.open(server)
-    expect(page.locator("#status")).to_have_text(LIVE)
-    page.evaluate("window.stayed = true")
-    return page
-
-
-def send(page, name, cheep, key=None):
-    page.fill("#name", name)
-    page.fill("#cheep", cheep)
-    if key:
-        page.press("#cheep", key)
-    else:
-        page.click("#cheep-form button")
-
-
-def feed(page):
-    return page.locator("#feed > li")
 
 
 def test_a_cheep_sent_in_one_window_appears_in_both_without_a_reload(server, windows):
