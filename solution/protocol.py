@@ -5,9 +5,13 @@ server -> client   {"type": "cheep", "id": 7, "name": "...", "cheep": "...", "ti
 server -> client   {"type": "error", "message": "<why your last message was refused>"}
 """
 import json
+import time
 
 NAME_LIMIT = 32
 CHEEP_LIMIT = 76
+MESSAGE_LIMIT = 4096  # bytes in one WebSocket message: a cheep needs far fewer
+BURST = 10  # cheeps one connection may send at once...
+PER_SECOND = 5  # ...and then, on average, each second
 
 
 class InvalidCheep(ValueError):
@@ -43,6 +47,10 @@ def check_text(data, field, limit):
     if not isinstance(value, str):
         raise InvalidCheep(f'"{field}" must be a string.')
     value = value.strip()
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # JSON can spell half a character: "\ud800"
+        raise InvalidCheep(f'"{field}" holds half of a character: send whole characters.') from None
     if not 1 <= len(value) <= limit:
         raise InvalidCheep(f'"{field}" must be 1 to {limit} characters long.')
     return value
@@ -54,3 +62,23 @@ def cheep_message(cheep):
 
 def error_message(reason):
     return {"type": "error", "message": reason}
+
+
+class RateLimit:
+    """A token bucket: BURST cheeps at once, then PER_SECOND more each second."""
+
+    def __init__(self):
+        self.tokens = BURST
+        self.last = time.monotonic()
+
+    def allow(self):
+        now = time.monotonic()
+        self.tokens = min(BURST, self.tokens + (now - self.last) * PER_SECOND)
+        self.last = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+TOO_FAST = f"Too fast: at most {BURST} cheeps at once, then {PER_SECOND} a second. This one was not sent."

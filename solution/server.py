@@ -3,7 +3,11 @@
 Step 2's app, plus what a room full of people needs: the server checks every
 cheep and says what is wrong with a bad one, pages catch up on cheeps they
 missed (GET /api/cheeps?since=<id>), and the page reconnects by itself.
-The rules and messages live in protocol.py, the SQLite code in storage.py.
+Nobody can slow down or knock over the others: not a slow or vanished page,
+not a flood of messages, not another site's page.
+
+The rules and messages live in protocol.py, the SQLite code in storage.py,
+sending to every page in broadcasting.py, and the checks on each socket in sockets.py.
 """
 # gevent swaps Python's blocking network calls for ones that let thousands of
 # connections wait at once. It must patch them before anything else is imported.
@@ -20,33 +24,36 @@ import gevent
 from flask import Flask, jsonify, redirect, render_template, request
 from gevent.pywsgi import WSGIServer
 from geventwebsocket.exceptions import WebSocketError
-from geventwebsocket.handler import WebSocketHandler
 from werkzeug.routing import WebsocketMismatch
 
+import broadcasting
 import protocol
 import storage
+from broadcasting import broadcast
 from protocol import InvalidCheep
+from sockets import CheckedHandler
 
 HOST = os.environ.get("HOST", "127.0.0.1")
 PORT = int(os.environ.get("PORT", "5000"))
 
 app = Flask(__name__)
-
-clients = set()  # the WebSocket of every browser that is connected now
-
-
-def broadcast(cheep):
-    message = json.dumps(protocol.cheep_message(cheep))
-    # Loop over a copy: while one send waits, another client may join or leave.
-    for client in list(clients):
-        try:
-            client.send(message)
-        except WebSocketError:
-            clients.discard(client)  # it has gone; the others still get the cheep
+app.config["MAX_CONTENT_LENGTH"] = 16 * 1024  # bytes in a POST; a cheep needs far fewer
 
 
-def refuse(reason):
-    return jsonify(protocol.error_message(reason)), 400
+@app.after_request
+def only_our_own_code(response):
+    # The browser runs scripts and opens sockets from this app's own address
+    # only, and never guesses that a file is a script when we said it is not.
+    host = request.host
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'self'; connect-src 'self' ws://{host} wss://{host}; frame-ancestors 'none'"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def refuse(reason, status=400):
+    return jsonify(protocol.error_message(reason)), status
 
 
 @app.route("/")
@@ -118,23 +125,24 @@ def ws():
     websocket = request.environ.get("wsgi.websocket")
     if websocket is None:
         return NO_WEBSOCKET_HERE, 400
-    clients.add(websocket)
-    try:
-        while True:
-            message = websocket.receive()
-            if message is None:  # the client closed the connection
-                break
-            try:
-                name, text = protocol.read_cheep(message)
-            except InvalidCheep as error:
-                # Only the sender hears about it; the connection stays open.
-                websocket.send(json.dumps(protocol.error_message(str(error))))
-                continue
-            broadcast(storage.save_cheep(name, text))
-    except WebSocketError:
-        pass  # the connection broke without a goodbye
-    finally:
-        clients.discard(websocket)
+    rate_limit = protocol.RateLimit()
+    with broadcasting.listening(websocket) as listener:
+        try:
+            while True:
+                message = websocket.receive()
+                if message is None:  # the client closed the connection
+                    break
+                try:
+                    if not rate_limit.allow():
+                        raise InvalidCheep(protocol.TOO_FAST)
+                    name, text = protocol.read_cheep(message)
+                except InvalidCheep as error:
+                    # Only the sender hears about it; the connection stays open.
+                    listener.send(json.dumps(protocol.error_message(str(error))))
+                    continue
+                broadcast(storage.save_cheep(name, text))
+        except WebSocketError:
+            pass  # the connection broke without a goodbye
     return ""
 
 
@@ -143,10 +151,15 @@ def not_a_websocket(error):
     return "This address speaks WebSocket: open it with new WebSocket(...), not as a page.\n", 400
 
 
+@app.errorhandler(413)
+def too_big(error):
+    return refuse(f"Too big: a cheep is sent in at most {app.config['MAX_CONTENT_LENGTH']} bytes.", 413)
+
+
 storage.create_table()
 
 if __name__ == "__main__":
-    server = WSGIServer((HOST, PORT), app, handler_class=WebSocketHandler)
+    server = WSGIServer((HOST, PORT), app, handler_class=CheckedHandler)
     try:
         server.start()
     except OSError as error:
@@ -162,5 +175,13 @@ if __name__ == "__main__":
     else:
         print(f"Cheeper is running on http://{HOST}:{PORT}/")
     print("Press Ctrl+C to stop it.")
-    gevent.signal_handler(signal.SIGINT, server.stop)  # Ctrl+C stops the server cleanly
+
+    def stop():
+        # 1001, "going away": the pages reconnect as soon as the server is back.
+        broadcasting.close_all(1001, "Cheeper is restarting.")
+        server.stop(timeout=2)
+
+    gevent.signal_handler(signal.SIGINT, stop)  # Ctrl+C
+    gevent.signal_handler(signal.SIGTERM, stop)  # kill, systemd, docker stop
+    gevent.spawn(broadcasting.ping_forever)
     server.serve_forever()

@@ -1,5 +1,7 @@
 """How the tests talk to an app: over HTTP and WebSocket only, like a browser."""
 import json
+import os
+import struct
 import time
 import uuid
 
@@ -19,6 +21,18 @@ def post_cheep(server, name, cheep, **options):
     return requests.post(
         server.url + "/api/cheep", data={"name": name, "cheep": cheep}, **options
     )
+
+
+def cheeps_since(server, since):
+    """The stored cheeps after the id `since`, oldest first (the solution's catch-up)."""
+    response = requests.get(server.url + "/api/cheeps", params={"since": since})
+    assert response.status_code == 200
+    return response.json()
+
+
+def newest_id(server):
+    cheeps = cheeps_since(server, 0)
+    return cheeps[-1]["id"] if cheeps else 0
 
 
 def get_page(server):
@@ -72,3 +86,34 @@ def still_listening(client):
                 return opcode == websocket.ABNF.OPCODE_PONG
     except (websocket.WebSocketException, OSError):
         return False
+
+
+def receive_close(client):
+    """Read until the server ends the connection: (close code, reason) from its close
+    frame, or (None, "") when it hung up without one."""
+    try:
+        while True:
+            opcode, data = client.recv_data(control_frame=True)
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                code = struct.unpack("!H", data[:2])[0] if len(data) >= 2 else None
+                return code, data[2:].decode()
+    except (websocket.WebSocketConnectionClosedException, ConnectionError):
+        return None, ""
+
+
+def frame(opcode, payload=b"", fin=True, masked=True, reserved_bits=0, length=None):
+    """One WebSocket frame from a client, built byte by byte so that it can break the
+    rules: send it with client.sock.sendall(frame(...))."""
+    length = len(payload) if length is None else length
+    header = bytes([(0x80 if fin else 0) | reserved_bits << 4 | opcode])
+    mask_bit = 0x80 if masked else 0
+    if length < 126:
+        header += bytes([mask_bit | length])
+    elif length < 2**16:
+        header += bytes([mask_bit | 126]) + struct.pack("!H", length)
+    else:
+        header += bytes([mask_bit | 127]) + struct.pack("!Q", length)
+    if not masked:
+        return header + payload
+    key = os.urandom(4)
+    return header + key + bytes(byte ^ key[i % 4] for i, byte in enumerate(payload))

@@ -2,7 +2,8 @@
 
 Each test file holds the promises of one stage, and is named after it:
 test_step1_server.py holds what step 1 teaches, test_browser_step2_client.py
-what step 2 promises in a browser. A later stage keeps every earlier promise,
+what step 2 promises in a browser, and test_solution_other_sites.py one topic
+of the solution's promises. A later stage keeps every earlier promise,
 so each test runs against its own stage and every later one.
 
 By default the tests check the reference folders. To check another folder,
@@ -37,9 +38,13 @@ def apps_under_test():
 
 
 def module_stage(path):
-    """The stage whose promises a test file holds, or None for other files."""
+    """The stage whose promises a test file holds, or None for other files.
+    test_solution.py and test_solution_other_sites.py both hold the solution's."""
     name = Path(path).stem.removeprefix("test_").removeprefix("browser_")
-    return STAGES.index(name) if name in STAGES else None
+    for index, stage in enumerate(STAGES):
+        if name == stage or name.startswith(stage + "_"):
+            return index
+    return None
 
 
 def pytest_collection_modifyitems(config, items):
@@ -100,8 +105,8 @@ def start_server(app_dir, tmp_path, request):
     """Start servers of your own, for tests that stop or restart them."""
     servers = request.node.started_servers = []
 
-    def start(port=None, database=None, wait=True):
-        server = ServerProcess(app_dir, database or tmp_path / "cheeps.db", port)
+    def start(port=None, database=None, wait=True, env=None):
+        server = ServerProcess(app_dir, database or tmp_path / "cheeps.db", port, env)
         servers.append(server)
         return server.start(wait=wait)
 

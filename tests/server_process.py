@@ -32,11 +32,13 @@ def restore_ctrl_c():
 
 
 class ServerProcess:
-    """`python <app>/server.py` on a free port, with its own SQLite file."""
+    """`python <app>/server.py` on a free port, with its own SQLite file,
+    and any settings given in `env` (CHEEPER_PING_SECONDS="1", say)."""
 
-    def __init__(self, app_dir, database, port=None):
+    def __init__(self, app_dir, database, port=None, env=None):
         self.app_dir = Path(app_dir)
         self.database = Path(database)
+        self.settings = env or {}
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = None
@@ -49,6 +51,7 @@ class ServerProcess:
             "PORT": str(self.port),
             "CHEEPER_DB": str(self.database),
             "PYTHONUNBUFFERED": "1",
+            **self.settings,
         }
         self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
@@ -91,12 +94,14 @@ class ServerProcess:
         self.process.wait(timeout=timeout)
         return self.output()
 
-    def stop(self):
-        """Stop the server with Ctrl+C, as a person does; return what it printed."""
-        self.close_sockets()
+    def stop(self, close_sockets=True, how=signal.SIGINT):
+        """Stop the server with Ctrl+C, as a person does (or `how`: signal.SIGTERM,
+        as a service manager does); return what it printed."""
+        if close_sockets:
+            self.close_sockets()
         if self.process.poll() is None:
             if os.name == "posix":
-                self.process.send_signal(signal.SIGINT)
+                self.process.send_signal(how)
             else:
                 self.process.terminate()
         try:
@@ -107,9 +112,9 @@ class ServerProcess:
             raise AssertionError(f"The server did not stop within {STOP_TIMEOUT} s of Ctrl+C.") from None
         return self.output()
 
-    def restart(self):
+    def restart(self, close_sockets=True):
         """Stop and start again, on the same port and database."""
-        self.stop()
+        self.stop(close_sockets)
         return self.start()
 
     def kill(self):
@@ -118,9 +123,10 @@ class ServerProcess:
             self.process.kill()
             self.process.wait()
 
-    def connect(self, path="/ws"):
-        """A real WebSocket client, connected to this server."""
-        client = websocket.create_connection(f"ws://127.0.0.1:{self.port}{path}", timeout=WAIT)
+    def connect(self, path="/ws", **options):
+        """A real WebSocket client, connected to this server (options: websocket-client's,
+        such as origin="http://elsewhere.example")."""
+        client = websocket.create_connection(f"ws://127.0.0.1:{self.port}{path}", timeout=WAIT, **options)
         self.sockets.append(client)
         return client
 

@@ -72,8 +72,9 @@ $(function () {
       }
     };
 
-    socket.onclose = function () {
-      setStatus("reconnecting", "Disconnected from the live feed. Reconnecting…");
+    socket.onclose = function (event) {
+      // The server may say why, as when it restarts: "Cheeper is restarting."
+      setStatus("reconnecting", (event.reason || "Disconnected from the live feed.") + " Reconnecting…");
       // Wait longer after each failure, and a random part of it, so that a
       // room full of pages does not knock on a restarted server all at once.
       setTimeout(connect, retryDelay / 2 + Math.random() * retryDelay / 2);

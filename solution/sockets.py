@@ -1,0 +1,130 @@
+"""gevent-websocket, with what a server open to a whole room needs.
+
+CheckedHandler refuses, before the handshake, sockets opened by other sites'
+pages and too many sockets from one address. CheckedWebSocket limits the size
+of a message, sends close frames with a real code, and notes when the client
+was last heard from.
+"""
+import os
+import socket
+import struct
+import time
+from contextlib import suppress
+
+from gevent.lock import Semaphore
+from geventwebsocket.exceptions import ProtocolError, WebSocketError
+from geventwebsocket.handler import WebSocketHandler
+from geventwebsocket.websocket import Header, Stream, WebSocket
+
+from protocol import MESSAGE_LIMIT
+
+# Other sites whose pages may open the socket, separated by spaces:
+# CHEEPER_ALLOWED_ORIGINS="https://cheeper.example http://localhost:8000"
+ALLOWED_ORIGINS = set(os.environ.get("CHEEPER_ALLOWED_ORIGINS", "").split())
+SOCKETS_PER_ADDRESS = int(os.environ.get("CHEEPER_SOCKETS_PER_ADDRESS", "20"))
+# What the operating system may hold for one socket, waiting to be sent. Left to
+# itself it grows to megabytes for a client that has stopped reading.
+SEND_BUFFER = 64 * 1024  # bytes
+
+
+class CheckedHandler(WebSocketHandler):
+    def handle(self):
+        # Send every response and frame at once. Otherwise the network stack holds
+        # back a small write until the last one is acknowledged: up to 40 ms each.
+        self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().handle()
+
+    def upgrade_websocket(self):
+        # gevent-websocket completes the handshake before Flask sees the request,
+        # so a socket is refused here, while the answer can still be an HTTP status.
+        if self.environ.get("HTTP_UPGRADE", "").lower() == "websocket":
+            origin = self.environ.get("HTTP_ORIGIN")  # browsers always send it
+            if origin is not None and origin not in self.allowed_origins():
+                return self.refuse("403 Forbidden", f"Pages from {origin} may not open Cheeper's socket.")
+            if self.sockets_from_this_address() >= SOCKETS_PER_ADDRESS:
+                return self.refuse(
+                    "429 Too Many Requests",
+                    f"At most {SOCKETS_PER_ADDRESS} sockets from one address: close a few Cheeper pages.",
+                )
+        return super().upgrade_websocket()
+
+    def allowed_origins(self):
+        host = self.environ.get("HTTP_HOST", "")  # the address the page itself came from
+        return {f"http://{host}", f"https://{host}"} | ALLOWED_ORIGINS
+
+    def sockets_from_this_address(self):
+        open_sockets = getattr(self.server, "clients", {})  # kept by gevent-websocket
+        return sum(1 for address in open_sockets if address[0] == self.client_address[0])
+
+    def refuse(self, status, reason):
+        self.start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
+        return [reason.encode() + b"\n"]
+
+    def upgrade_connection(self):
+        response = super().upgrade_connection()
+        if self.environ.get("wsgi.websocket"):
+            # Use our WebSocket on this connection instead of gevent-websocket's.
+            self.websocket.closed = True  # so the unused one sends no close frame
+            self.websocket = CheckedWebSocket(self.environ, Stream(self), self)
+            self.environ["wsgi.websocket"] = self.websocket
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+        return response
+
+
+class MessageTooBig(Exception):
+    pass
+
+
+class CheckedWebSocket(WebSocket):
+    def __init__(self, environ, stream, handler):
+        super().__init__(environ, stream, handler)
+        self.last_heard = time.monotonic()
+        self.message_size = 0
+        self.writing = Semaphore()  # one frame at a time, whichever greenlet sends it
+
+    def read_frame(self):
+        """gevent-websocket's read_frame, but a frame too big is refused before it is read."""
+        header = Header.decode_header(self.stream)
+        if header.flags or not header.mask:
+            raise ProtocolError("Reserved bits set, or a frame from a client not masked.")
+        if header.opcode in (self.OPCODE_TEXT, self.OPCODE_BINARY):
+            self.message_size = 0  # a new message; continuation frames add to it
+        if header.opcode in (self.OPCODE_TEXT, self.OPCODE_BINARY, self.OPCODE_CONTINUATION):
+            self.message_size += header.length
+        if self.message_size > MESSAGE_LIMIT:
+            raise MessageTooBig
+        payload = self.raw_read(header.length) if header.length else b""
+        if len(payload) != header.length:
+            raise WebSocketError("The connection ended in the middle of a frame.")
+        self.last_heard = time.monotonic()
+        return header, header.unmask_payload(payload)
+
+    def receive(self):
+        try:
+            return super().receive()
+        except MessageTooBig:
+            self.close(1009, f"Message too big: the limit is {MESSAGE_LIMIT} bytes.")
+            return None
+
+    def send_frame(self, message, opcode):
+        with self.writing:  # two greenlets writing at once would mix their frames' bytes
+            super().send_frame(message, opcode)
+
+    def close(self, code=1000, reason=b""):
+        """Send a close frame with its code (gevent-websocket 0.10.1 leaves the code out)."""
+        if self.closed:
+            return
+        if isinstance(reason, str):
+            reason = reason.encode()
+        try:
+            self.send_frame(struct.pack("!H", code) + reason, self.OPCODE_CLOSE)
+        except WebSocketError:
+            pass  # the connection is gone already
+        finally:
+            self.closed = True
+
+    def abort(self):
+        """End the connection without a goodbye: for a client that stopped reading or answering."""
+        self.closed = True
+        with suppress(AttributeError, OSError):  # already gone
+            self.handler.socket.shutdown(socket.SHUT_RDWR)

@@ -1,0 +1,215 @@
+"""The solution's promises about bad input: whatever one connection sends, it gets a
+clear answer on its own socket, nothing invalid is stored, and everyone else's
+cheeps keep flowing."""
+import json
+import time
+
+import pytest
+import requests
+import websocket
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app_client import (
+    WAIT, cheeps_since, frame, newest_id, receive_close, receive_json, send_cheep, still_listening, unique,
+)
+
+TEXT, BINARY, CONTINUATION, CLOSE, PING = 0x1, 0x2, 0x0, 0x8, 0x9
+LIMIT = 4096  # bytes in one message: the solution's MESSAGE_LIMIT
+CHEEP = json.dumps({"type": "cheep", "name": "Ada", "cheep": "whole"}).encode()
+
+
+def assert_others_unharmed(server, connect, before):
+    """Nothing was stored, and a new client's cheep still reaches a bystander."""
+    assert cheeps_since(server, before) == [], "Something was stored."
+    sender, bystander = connect(), connect()
+    text = unique()
+    send_cheep(sender, "Grace", text)
+    assert receive_json(bystander)["cheep"] == text
+
+
+# Frames that break the WebSocket protocol itself, and the close code each deserves.
+BROKEN_FRAMES = {
+    "a message over the size limit": (1009, [frame(TEXT, b"x" * (LIMIT + 1))]),
+    "fragments adding up to over the limit": (
+        1009, [frame(TEXT, b"x" * 3000, fin=False), frame(CONTINUATION, b"x" * 3000)]),
+    "a frame announcing a terabyte": (1009, [frame(TEXT, length=2**40)]),
+    "invalid UTF-8 in a text frame": (1007, [frame(TEXT, b'{"cheep": "\xff\xfe"}')]),
+    "a frame the client did not mask": (1002, [frame(TEXT, CHEEP, masked=False)]),
+    "reserved bits set": (1002, [frame(TEXT, CHEEP, reserved_bits=0b100)]),
+    "an opcode that does not exist": (1002, [frame(0x3, CHEEP)]),
+    "a continuation with nothing to continue": (1002, [frame(CONTINUATION, CHEEP)]),
+    "a fragmented ping": (1002, [frame(PING, b"hi", fin=False)]),
+    "a new message inside a fragmented one": (
+        1002, [frame(TEXT, CHEEP[:10], fin=False), frame(TEXT, CHEEP)]),
+}
+
+
+@pytest.mark.parametrize("code, frames", BROKEN_FRAMES.values(), ids=BROKEN_FRAMES.keys())
+def test_a_broken_frame_closes_its_own_socket_with_the_right_code(server, connect, code, frames):
+    before = newest_id(server)
+    bystander, breaker = connect(), connect()
+    for data in frames:
+        breaker.sock.sendall(data)
+    assert receive_close(breaker)[0] == code
+
+    assert_others_unharmed(server, connect, before)
+    assert still_listening(bystander)
+
+
+def test_the_close_frame_for_a_message_too_big_says_the_limit(connect):
+    client = connect()
+    client.sock.sendall(frame(TEXT, b"x" * (LIMIT + 1)))
+    code, reason = receive_close(client)
+    assert code == 1009 and str(LIMIT) in reason
+
+
+def test_a_cheep_in_fragments_is_one_cheep(server, connect):
+    client = connect()
+    text = unique("fragments")
+    message = json.dumps({"type": "cheep", "name": "Ada", "cheep": text}).encode()
+    client.sock.sendall(frame(TEXT, message[:5], fin=False) + frame(CONTINUATION, message[5:20], fin=False)
+                        + frame(PING, b"in between") + frame(CONTINUATION, message[20:]))
+    while (received := receive_json(client))["type"] != "cheep":
+        pass
+    assert received["cheep"] == text
+    assert [c["cheep"] for c in cheeps_since(server, received["id"] - 1)] == [text]
+
+
+def test_a_message_of_exactly_the_limit_is_read_not_closed(connect):
+    client = connect()
+    message = json.dumps({"type": "cheep", "name": "Ada", "cheep": "x" * 4000}).ljust(LIMIT)
+    assert len(message) == LIMIT
+    client.send(message)
+    assert receive_json(client)["type"] == "error"  # read, and refused for its long cheep
+
+
+def test_a_flood_from_one_connection_gets_errors_past_the_burst_and_others_still_get_through(
+    server, connect
+):
+    flooder, bystander = connect(), connect()
+    before = newest_id(server)
+    texts = [unique(f"flood {n}") for n in range(15)]
+    started = time.monotonic()
+    for text in texts:
+        send_cheep(flooder, "Flood", text)
+    replies = [receive_json(flooder) for _ in texts]
+    refilled = int((time.monotonic() - started) * 5)  # 5 a second after the first 10
+    sent = [r["cheep"] for r in replies if r["type"] == "cheep"]
+    assert 10 <= len(sent) <= 10 + refilled and sent[:10] == texts[:10]
+    assert all("Too fast" in r["message"] for r in replies if r["type"] == "error")
+    assert [c["cheep"] for c in cheeps_since(server, before)] == sent
+
+    text = unique("bystander")
+    send_cheep(connect(), "Grace", text)
+    while (message := receive_json(bystander))["cheep"] != text:
+        pass
+
+    time.sleep(0.5)  # 5 a second: two or three more may go now
+    send_cheep(flooder, "Flood", unique())
+    assert receive_json(flooder)["type"] == "cheep"
+
+
+def test_more_sockets_from_one_address_than_allowed_are_refused_with_429(start_server):
+    server = start_server(env={"CHEEPER_SOCKETS_PER_ADDRESS": "3"})
+    first, *others = [server.connect() for _ in range(3)]
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        server.connect()
+    assert refused.value.status_code == 429
+    assert b"3" in refused.value.resp_body
+
+    text = unique()
+    send_cheep(first, "Ada", text)
+    assert all(receive_json(client)["cheep"] == text for client in others)
+    first.close()
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:  # the server notices the close in a moment
+        try:
+            server.connect()
+            return
+        except websocket.WebSocketBadStatusException:
+            time.sleep(0.05)
+    pytest.fail("A socket that closed still counts against its address.")
+
+
+MALFORMED_POSTS = {
+    "no body": {},
+    "JSON that is cut off": {"data": b'{"name": "Ada"', "headers": {"Content-Type": "application/json"}},
+    "JSON in invalid UTF-8": {"data": b'{"name": "\xff", "cheep": "hi"}',
+                              "headers": {"Content-Type": "application/json"}},
+    "JSON with half a character": {"data": b'{"name": "Ada", "cheep": "\\ud800"}',
+                                   "headers": {"Content-Type": "application/json"}},
+    "a JSON list": {"json": ["Ada", "hi"]},
+    "a number for a name": {"json": {"name": 1, "cheep": "hi"}},
+    "text/plain": {"data": b"Ada: hi", "headers": {"Content-Type": "text/plain"}},
+}
+
+
+@pytest.mark.parametrize("request_options", MALFORMED_POSTS.values(), ids=MALFORMED_POSTS.keys())
+def test_a_malformed_post_gets_a_400_with_a_reason_never_a_500(server, request_options):
+    before = newest_id(server)
+    response = requests.post(server.url + "/api/cheep", **request_options)
+    assert response.status_code == 400, response.text[:200]
+    assert response.json()["message"]
+    assert cheeps_since(server, before) == []
+
+
+def test_a_post_of_a_megabyte_is_refused_unread_with_413(server):
+    response = requests.post(server.url + "/api/cheep", data={"name": "Ada", "cheep": "x" * 2**20})
+    assert response.status_code == 413
+    assert "bytes" in response.json()["message"]
+
+
+# Any JSON value, and any text at all; with a good share of cheep-shaped objects.
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=100),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=8,
+)
+cheep_like = st.fixed_dictionaries(
+    {"type": st.sampled_from(["cheep", "chirp"]), "name": st.text(max_size=40) | json_values,
+     "cheep": st.text(max_size=90) | json_values},
+    optional={"extra": json_values},
+)
+messages = st.one_of(
+    cheep_like.map(json.dumps),
+    json_values.map(json.dumps),
+    st.text(max_size=300),
+    st.binary(max_size=300),
+)
+
+
+def is_valid(message):
+    """What the protocol reference says a valid cheep is, written out once more."""
+    try:
+        data = json.loads(message)
+        name, cheep = data["name"].strip(), data["cheep"].strip()
+        (name + cheep).encode("utf-8")
+    except (ValueError, TypeError, KeyError, AttributeError, UnicodeEncodeError):
+        return False
+    return (set(data) == {"type", "name", "cheep"} and data["type"] == "cheep"
+            and 1 <= len(name) <= 32 and 1 <= len(cheep) <= 76)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batch=st.lists(messages, min_size=1, max_size=5))
+def test_any_messages_get_an_answer_each_and_only_valid_cheeps_are_stored(server, batch):
+    sender = server.connect()  # a fresh one each time: the rate limit counts per connection
+    try:
+        before = newest_id(server)
+        for message in batch:
+            sender.send_binary(message) if isinstance(message, bytes) else sender.send(message)
+        replies = [receive_json(sender) for _ in batch]
+        expected = [isinstance(m, str) and is_valid(m) for m in batch]
+        assert [r["type"] == "cheep" for r in replies] == expected
+        assert all(r["message"] for r in replies if r["type"] == "error")
+        assert [c["id"] for c in cheeps_since(server, before)] == [r["id"] for r in replies if r["type"] == "cheep"]
+    finally:
+        sender.close()
+    bystander = server.connect()
+    try:
+        text = unique()
+        send_cheep(bystander, "Grace", text)
+        assert receive_json(bystander)["cheep"] == text
+    finally:
+        bystander.close()
