@@ -36,14 +36,18 @@ def show(path, *names):
     missing = set(names) - {defined_name(node) for node in nodes}
     if missing:
         raise ValueError(f"{path} defines no {', '.join(sorted(missing))}")
-    parts = []
+    spans = []  # [first, end) line numbers of what to show
     for node in nodes:
         if defined_name(node) in names:
             first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])]) - 1
             while first > 0 and lines[first - 1].lstrip().startswith("#"):
                 first -= 1
-            parts.append("".join(lines[first : node.end_lineno]))
-    fence("\n\n\n".join(part.rstrip("\n") for part in parts), "python")
+            if spans and not "".join(lines[spans[-1][1] : first]).strip():
+                spans[-1][1] = node.end_lineno  # only blank lines between: show them as they are
+            else:
+                spans.append([first, node.end_lineno])
+    parts = ["".join(lines[first:end]).rstrip("\n") for first, end in spans]
+    fence("\n\n\n".join(parts), "python")
 
 
 def defined_name(node):

@@ -142,7 +142,7 @@ def ws():
                     continue
                 broadcast(storage.save_cheep(name, text))
         except WebSocketError:
-            pass  # the connection broke without a goodbye
+            pass  # it was closed meanwhile: dropped, or the server is stopping
     return ""
 
 

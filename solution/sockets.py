@@ -116,6 +116,7 @@ class CheckedWebSocket(WebSocket):
             return
         if isinstance(reason, str):
             reason = reason.encode()
+        reason = reason or b""  # a close frame from the client may have none
         try:
             self.send_frame(struct.pack("!H", code) + reason, self.OPCODE_CLOSE)
         except WebSocketError:

@@ -139,7 +139,7 @@ def ws():
             cheep = save_cheep(data["name"], data["cheep"])
             broadcast(cheep)
     except WebSocketError:
-        pass  # the connection broke without a goodbye
+        pass  # the socket was already closed
     finally:
         clients.discard(websocket)
     return ""

@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 from app_client import post_cheep, unique
 
 
-def test_submitting_the_form_reloads_the_page_and_shows_the_cheep(server, windows):
+def test_without_javascript_submitting_the_form_posts_and_shows_the_cheep(server, windows):
     # Without JavaScript every stage's page is step 0's: the form posts, the page reloads.
     page = windows.open(server, javascript=False)
     text = unique("reloaded")

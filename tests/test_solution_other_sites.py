@@ -18,7 +18,7 @@ def refusal(server, **options):
 
 @pytest.mark.parametrize("origin", ["http://evil.example", "null", "http://127.0.0.1.evil.example",
                                     "https://localhost"])
-def test_a_socket_opened_by_another_sites_page_is_refused_with_403(server, origin):
+def test_a_socket_opened_by_a_page_of_another_site_is_refused_with_403(server, origin):
     assert refusal(server, origin=origin) == 403
 
 
@@ -28,7 +28,7 @@ def test_the_refusal_names_the_origin(server):
     assert b"http://evil.example" in refused.value.resp_body
 
 
-def test_the_apps_own_pages_and_programs_without_an_origin_may_connect(server):
+def test_pages_of_the_app_itself_and_programs_without_an_origin_may_connect(server):
     own = server.url.removeprefix("http://")
     assert refusal(server, origin=f"http://{own}") is None
     assert refusal(server, origin=f"https://{own}") is None  # the same app behind https

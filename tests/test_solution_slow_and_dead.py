@@ -10,8 +10,11 @@ import pytest
 import requests
 import websocket
 
-from app_client import WAIT, cheeps_since, receive_close, receive_json, send_cheep, still_listening, unique
+from app_client import (
+    WAIT, cheeps_since, frame, receive_close, receive_json, send_cheep, still_listening, unique,
+)
 
+CLOSE = 0x8
 LONG_CHEEP = "🐦" * 76  # 76 characters that travel as 912 bytes of JSON (\ud83d\udc26 each)
 
 
@@ -61,6 +64,12 @@ def test_stopping_the_server_closes_every_socket_with_1001_and_no_traceback(star
     assert [receive_close(client)[0] for client in clients] == [1001] * 3
     assert server.process.returncode == 0
     assert "Traceback" not in output
+
+
+def test_a_close_without_a_code_gets_a_normal_goodbye(connect):
+    client = connect()  # a browser's socket.close(), with no code, sends such a frame
+    client.sock.sendall(frame(CLOSE))
+    assert receive_close(client) == (1000, "")
 
 
 def test_many_clients_cheeping_at_once_lose_nothing_and_all_see_one_order(start_server):

@@ -23,7 +23,8 @@ def make_workspace(stage, folder):
         )
     shutil.copytree(ROOT / STAGES[stage], folder, ignore=shutil.ignore_patterns("*.db*", "__pycache__"))
     print(f"{folder} is now a copy of {STAGES[stage]}: your own app, to change as the lesson says.")
-    print("Run it with 'make run', and check it with 'make check STEP=<the step you are on>'.")
+    app = "" if folder.name == "workspace" else f" APP={folder.name}"
+    print(f"Run it with 'make run{app}', and check it with 'make check STEP=<the step you are on>{app}'.")
 
 
 def main():

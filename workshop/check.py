@@ -21,7 +21,7 @@ from workshop.stages import LESSONS, ROOT, STAGES, TITLES
 # Words a test's name cannot spell.
 SPELLING = {"ctrl c": "Ctrl+C", "ws": "/ws", "json": "JSON", "html": "HTML", "http": "HTTP",
             "protocols": "protocol's", "apps": "app's", "pages": "page's", "echo": "/echo",
-            "jquery": "jQuery"}
+            "jquery": "jQuery", "javascript": "JavaScript"}
 
 
 @dataclass
@@ -136,7 +136,8 @@ def check(app, stage, verbose=False):
     if passed:
         print(f"\nWell done: {app} keeps every promise of {TITLES[stage]}.")
     else:
-        print("\nFix the first FAIL, then check again. VERBOSE=1 shows everything the tests saw.")
+        print("\nFix the first FAIL that has a Read: line, then check again. "
+              "VERBOSE=1 shows everything the tests saw.")
     return passed
 
 

@@ -69,10 +69,11 @@ HINTS = [
     Hint(
         "websocket-flag",
         "The socket closes as soon as it opens: the route lacks websocket=True. "
-        'Write @app.route("/ws", websocket=True). Without it Flask refuses the '
+        'Write it in each WebSocket route: @app.route("/ws", websocket=True). Without it Flask refuses the '
         "WebSocket request (Werkzeug's WebsocketMismatch) and the connection closes at once.",
         1, "The websocket=True landmine",
-        tests=("test_ws_stays_open_after_the_handshake",),
+        tests=("test_ws_stays_open_after_the_handshake", "test_echo_answers_a_message",
+               "test_echo_keeps_answering"),
         evidence=r"closed the connection as soon as it opened", first=True,
     ),
     Hint(
@@ -140,7 +141,7 @@ HINTS = [
         "browser goes back to the page with a GET.",
         0, "Posting a cheep",
         tests=("test_posting_a_cheep_redirects_back_to_the_page_with_303",
-               "test_submitting_the_form_reloads_the_page_and_shows_the_cheep"),
+               "test_without_javascript_submitting_the_form_posts_and_shows_the_cheep"),
     ),
     Hint(
         "newest-first",
@@ -276,6 +277,88 @@ HINTS = [
         tests=("test_an_empty_or_blank_cheep_is_not_sent",
                "test_typing_past_the_limit_stops_at_76_characters",
                "test_an_error_from_the_server_is_shown_to_the_user"),
+    ),
+    Hint(
+        "frames",
+        "A broken or oversized frame should close only its own socket, with the right code "
+        "(1002, 1007, or 1009 past 4096 bytes), before the payload is read: sockets.py's "
+        "CheckedWebSocket does it.",
+        3, "At most 4096 bytes in a message",
+        tests=("test_a_broken_frame_closes_its_own_socket_with_the_right_code",
+               "test_the_close_frame_for_a_message_too_big_says_the_limit",
+               "test_a_cheep_in_fragments_is_one_cheep",
+               "test_a_message_of_exactly_the_limit_is_read_not_closed",
+               "test_a_close_without_a_code_gets_a_normal_goodbye"),
+    ),
+    Hint(
+        "rate-limit",
+        "One connection may send 10 cheeps at once, then 5 a second; each one past that "
+        "gets a Too fast error and is not stored (protocol.RateLimit, in ws()).",
+        3, "At most 10 cheeps at once, then 5 a second",
+        tests=("test_a_flood_from_one_connection_gets_errors_past_the_burst_and_others_still_get_through",),
+    ),
+    Hint(
+        "any-message",
+        "Some message got no answer, or something invalid was stored: every message gets "
+        "its cheep back or an error, whatever it holds (half a character included).",
+        3, "Bad input gets an answer on its own socket",
+        tests=("test_any_messages_get_an_answer_each_and_only_valid_cheeps_are_stored",),
+    ),
+    Hint(
+        "post-limits",
+        "POST /api/cheep should answer every malformed body with 400 and a reason, and a "
+        "body over 16 KiB with 413 (MAX_CONTENT_LENGTH), never with a 500.",
+        3, "POST: a reason for every refusal, and at most 16 KiB",
+        tests=("test_a_malformed_post_gets_a_400_with_a_reason_never_a_500",
+               "test_a_post_of_a_megabyte_is_refused_unread_with_413"),
+    ),
+    Hint(
+        "origin",
+        "Only the app's own pages may open the socket: the handler must refuse another "
+        "Origin with 403 before the handshake (the view runs too late).",
+        3, "Only our own pages may open the socket",
+        tests=("test_a_socket_opened_by_a_page_of_another_site_is_refused_with_403",
+               "test_the_refusal_names_the_origin",
+               "test_pages_of_the_app_itself_and_programs_without_an_origin_may_connect",
+               "test_allowed_origins_can_be_named_in_cheeper_allowed_origins",
+               "test_a_refused_socket_disturbs_no_one",
+               "test_a_page_on_another_site_cannot_open_the_socket_in_a_real_browser"),
+    ),
+    Hint(
+        "headers",
+        "Every answer should carry a Content-Security-Policy that allows only the app's own "
+        "scripts and sockets, and X-Content-Type-Options: nosniff (an after_request function).",
+        3, "Two headers on every answer",
+        tests=("test_every_response_allows_only_the_apps_own_scripts_and_sockets",),
+    ),
+    Hint(
+        "per-address",
+        "The handler should refuse a socket with 429 when its address already has "
+        "CHEEPER_SOCKETS_PER_ADDRESS open (20 unless set).",
+        3, "At most 20 sockets from one address",
+        tests=("test_more_sockets_from_one_address_than_allowed_are_refused_with_429",),
+    ),
+    Hint(
+        "outbox",
+        "Broadcasting must never wait on one socket: give each page an outbox of at most 100 "
+        "messages and a greenlet that sends it, and drop a page whose outbox is full.",
+        3, "Slow pages: an outbox each",
+        tests=("test_a_client_that_stops_reading_holds_up_no_one_and_is_dropped",
+               "test_many_clients_cheeping_at_once_lose_nothing_and_all_see_one_order"),
+    ),
+    Hint(
+        "pings",
+        "Ping every page every CHEEPER_PING_SECONDS, and drop one that has sent nothing, "
+        "not even a pong, for two of those.",
+        3, "Vanished pages: pings",
+        tests=("test_a_client_that_stops_answering_pings_is_dropped_and_one_that_answers_stays",),
+    ),
+    Hint(
+        "goodbye",
+        "On Ctrl+C and on SIGTERM, send every socket a close frame with code 1001, then "
+        "stop the server; no traceback.",
+        3, "Stopping: a goodbye with 1001",
+        tests=("test_stopping_the_server_closes_every_socket_with_1001_and_no_traceback",),
     ),
 ]
 
