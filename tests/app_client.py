@@ -75,6 +75,14 @@ def who_received(clients, text):
     return received
 
 
+def wait_until(condition, seconds=WAIT):
+    """Call condition() until it returns something true, for `seconds` at most; its last result."""
+    deadline = time.monotonic() + seconds
+    while not (result := condition()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return result
+
+
 def still_listening(client):
     """Whether the server still reads this WebSocket: a ping gets its pong.
     Messages that arrive first are skipped."""

@@ -8,7 +8,6 @@ import time
 
 import pytest
 import requests
-import websocket
 
 from app_client import (
     WAIT, cheeps_since, frame, receive_close, receive_json, send_cheep, still_listening, unique,

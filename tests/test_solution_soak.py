@@ -10,7 +10,7 @@ import pytest
 import requests
 import websocket
 
-from app_client import cheeps_since, receive_json, send_cheep
+from app_client import cheeps_since, receive_json, send_cheep, wait_until
 
 CLIENTS = 200
 CHEEPS_EACH = 8
@@ -53,13 +53,6 @@ class PageLikeClient(threading.Thread):
                 time.sleep(0.1 + random.random() * 0.1)
         if client:
             client.close()
-
-
-def wait_until(condition, seconds):
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return condition()
 
 
 @pytest.mark.soak
