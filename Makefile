@@ -5,6 +5,8 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 FROM ?= step0_request_response
 APP ?= workspace
+WORKERS ?= 4
+CHEEPER_REDIS_URL ?= redis://localhost:6379/0
 
 VENV := .venv
 ifeq ($(OS),Windows_NT)
@@ -14,10 +16,11 @@ else
 endif
 PIP := $(VENV_PYTHON) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: help setup step0 step1 step2 solution workspace run check test docs screenshots clean
+.PHONY: help setup step0 step1 step2 solution solution-prod workspace run check test docs screenshots clean
 
 help:
 	@echo "make solution   run the finished realtime app on http://$(HOST):$(PORT)/"
+	@echo "make solution-prod  run it as $(WORKERS) gunicorn workers sharing cheeps through Redis (WORKERS=2)"
 	@echo "make test       run every test (sets itself up first); HEADED=1 shows the browser"
 	@echo "make step0      run step 0, the request/response app (also: step1, step2)"
 	@echo "make workspace  copy step 0 into workspace/, your own app (FROM=step1_server: a later one)"
@@ -58,6 +61,12 @@ step2: setup
 
 solution: setup
 	HOST=$(HOST) PORT=$(PORT) $(VENV_PYTHON) solution/server.py
+
+# Several workers, as in a deployment (docs/many-workers.md): needs a running
+# redis-server, and Linux or macOS.
+solution-prod: setup
+	cd solution && HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) CHEEPER_REDIS_URL=$(CHEEPER_REDIS_URL) \
+	  ../$(VENV_PYTHON) -m gunicorn -c gunicorn.conf.py
 
 workspace: setup
 	$(VENV_PYTHON) -m workshop workspace --from $(FROM)

@@ -16,7 +16,7 @@ from pathlib import Path
 import cog
 
 ROOT = Path(__file__).resolve().parent.parent
-LANGUAGES = {".py": "python", ".js": "javascript", ".html": "html", ".css": "css"}
+LANGUAGES = {".py": "python", ".js": "javascript", ".html": "html", ".css": "css", ".conf": "nginx"}
 
 
 def fence(code, language):
@@ -55,8 +55,9 @@ def defined_name(node):
         return node.name
     if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
         return node.targets[0].id
-    if isinstance(node, ast.If):  # if __name__ == "__main__":
-        return "__main__"
+    if isinstance(node, ast.If):  # "__main__", or "if REDIS_URL" for another top-level if
+        test = ast.unparse(node.test)
+        return "__main__" if test == "__name__ == '__main__'" else f"if {test}"
     return None
 
 

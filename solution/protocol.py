@@ -82,3 +82,4 @@ class RateLimit:
 
 
 TOO_FAST = f"Too fast: at most {BURST} cheeps at once, then {PER_SECOND} a second. This one was not sent."
+STORAGE_AWAY = "Cheeper cannot reach its storage just now: try again in a moment. Nothing was stored."

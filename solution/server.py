@@ -8,6 +8,8 @@ not a flood of messages, not another site's page.
 
 The rules and messages live in protocol.py, the SQLite code in storage.py,
 sending to every page in broadcasting.py, and the checks on each socket in sockets.py.
+For several workers (docs/many-workers.md), relay.py shares the cheeps
+through Redis, and redis_storage.py keeps them there.
 """
 # gevent swaps Python's blocking network calls for ones that let thousands of
 # connections wait at once. It must patch them before anything else is imported.
@@ -16,6 +18,7 @@ from gevent import monkey
 monkey.patch_all()
 
 import json
+import logging
 import os
 import signal
 import sys
@@ -28,13 +31,23 @@ from werkzeug.routing import WebsocketMismatch
 
 import broadcasting
 import protocol
-import storage
 from broadcasting import broadcast
 from protocol import InvalidCheep
 from sockets import CheckedHandler
 
+# Where the cheeps are kept: a SQLite file, or a Redis that workers on several
+# machines share (CHEEPER_DB=redis://...).
+if os.environ.get("CHEEPER_DB", "").startswith("redis://"):
+    import redis_storage as storage
+else:
+    import storage
+
 HOST = os.environ.get("HOST", "127.0.0.1")
 PORT = int(os.environ.get("PORT", "5000"))
+REDIS_URL = os.environ.get("CHEEPER_REDIS_URL")  # set when several workers run side by side
+
+logging.basicConfig(format="[%(process)d] %(message)s")
+logging.getLogger("cheeper").setLevel(logging.INFO)  # what relay.py says about Redis
 
 app = Flask(__name__)
 app.config["MAX_CONTENT_LENGTH"] = 16 * 1024  # bytes in a POST; a cheep needs far fewer
@@ -54,6 +67,14 @@ def only_our_own_code(response):
 
 def refuse(reason, status=400):
     return jsonify(protocol.error_message(reason)), status
+
+
+def save(name, text):
+    """Store a cheep and return it, or refuse it when the storage cannot be reached."""
+    try:
+        return storage.save_cheep(name, text)
+    except storage.Unavailable:
+        raise InvalidCheep(protocol.STORAGE_AWAY) from None
 
 
 @app.route("/")
@@ -136,11 +157,12 @@ def ws():
                     if not rate_limit.allow():
                         raise InvalidCheep(protocol.TOO_FAST)
                     name, text = protocol.read_cheep(message)
+                    cheep = save(name, text)
                 except InvalidCheep as error:
                     # Only the sender hears about it; the connection stays open.
                     listener.send(json.dumps(protocol.error_message(str(error))))
                     continue
-                broadcast(storage.save_cheep(name, text))
+                broadcast(cheep)
         except WebSocketError:
             pass  # it was closed meanwhile: dropped, or the server is stopping
     return ""
@@ -156,7 +178,19 @@ def too_big(error):
     return refuse(f"Too big: a cheep is sent in at most {app.config['MAX_CONTENT_LENGTH']} bytes.", 413)
 
 
+@app.errorhandler(storage.Unavailable)
+def storage_away(error):
+    return refuse(protocol.STORAGE_AWAY, 503)
+
+
+# This part runs in every worker, whether started as 'python server.py' or by gunicorn.
 storage.create_table()
+gevent.spawn(broadcasting.ping_forever)
+if REDIS_URL:
+    # Several workers: a cheep also goes to the pages of the others, through Redis.
+    from relay import Relay
+
+    broadcast = Relay(REDIS_URL, storage).broadcast
 
 if __name__ == "__main__":
     server = WSGIServer((HOST, PORT), app, handler_class=CheckedHandler)
@@ -183,5 +217,4 @@ if __name__ == "__main__":
 
     gevent.signal_handler(signal.SIGINT, stop)  # Ctrl+C
     gevent.signal_handler(signal.SIGTERM, stop)  # kill, systemd, docker stop
-    gevent.spawn(broadcasting.ping_forever)
     server.serve_forever()

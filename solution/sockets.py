@@ -22,6 +22,10 @@ from protocol import MESSAGE_LIMIT
 # CHEEPER_ALLOWED_ORIGINS="https://cheeper.example http://localhost:8000"
 ALLOWED_ORIGINS = set(os.environ.get("CHEEPER_ALLOWED_ORIGINS", "").split())
 SOCKETS_PER_ADDRESS = int(os.environ.get("CHEEPER_SOCKETS_PER_ADDRESS", "20"))
+# Proxies in front of Cheeper, such as nginx, separated by spaces. Every socket
+# comes from a proxy's address, so the person's own is read from the
+# X-Forwarded-For header the proxy adds: CHEEPER_TRUSTED_PROXIES="127.0.0.1"
+TRUSTED_PROXIES = set(os.environ.get("CHEEPER_TRUSTED_PROXIES", "").split())
 # What the operating system may hold for one socket, waiting to be sent. Left to
 # itself it grows to megabytes for a client that has stopped reading.
 SEND_BUFFER = 64 * 1024  # bytes
@@ -53,8 +57,17 @@ class CheckedHandler(WebSocketHandler):
         return {f"http://{host}", f"https://{host}"} | ALLOWED_ORIGINS
 
     def sockets_from_this_address(self):
-        open_sockets = getattr(self.server, "clients", {})  # kept by gevent-websocket
-        return sum(1 for address in open_sockets if address[0] == self.client_address[0])
+        open_sockets = getattr(self.server, "clients", {}).values()  # kept by gevent-websocket
+        return sum(1 for client in open_sockets if client.ws.visitor == self.visitor())
+
+    def visitor(self):
+        """The address of the person's computer."""
+        address = self.client_address[0]
+        if address in TRUSTED_PROXIES:
+            # The proxy adds the address it was reached from at the end.
+            forwarded = self.environ.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
+            address = forwarded or address
+        return address
 
     def refuse(self, status, reason):
         self.start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
@@ -78,6 +91,7 @@ class MessageTooBig(Exception):
 class CheckedWebSocket(WebSocket):
     def __init__(self, environ, stream, handler):
         super().__init__(environ, stream, handler)
+        self.visitor = handler.visitor()  # counted against SOCKETS_PER_ADDRESS
         self.last_heard = time.monotonic()
         self.message_size = 0
         self.writing = Semaphore()  # one frame at a time, whichever greenlet sends it

@@ -7,6 +7,9 @@ from datetime import datetime, timezone
 DATABASE = os.environ.get("CHEEPER_DB") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "cheeps.db"
 )
+# Raised when the cheeps cannot be read or stored just now: with several
+# workers writing, a write may wait for the others longer than the 5 s allowed.
+Unavailable = sqlite3.OperationalError
 
 
 def connect():
@@ -53,3 +56,9 @@ def cheeps_since(cheep_id):
     with closing(connect()) as db:
         rows = db.execute("SELECT * FROM cheeps WHERE id > ? ORDER BY id", (cheep_id,))
         return [dict(row) for row in rows]
+
+
+def newest_id():
+    """The id of the newest cheep, or 0 when there is none yet."""
+    with closing(connect()) as db:
+        return db.execute("SELECT MAX(id) FROM cheeps").fetchone()[0] or 0

@@ -21,6 +21,7 @@ from playwright.sync_api import sync_playwright
 
 from browser import HOW_TO_GET_ONE, LAUNCH_ARGS, Windows, find_chromium
 from server_process import ServerProcess
+from services import Nginx, RedisServer, missing
 from workshop.stages import ROOT, STAGES, stage_index
 
 def apps_under_test():
@@ -105,8 +106,8 @@ def start_server(app_dir, tmp_path, request):
     """Start servers of your own, for tests that stop or restart them."""
     servers = request.node.started_servers = []
 
-    def start(port=None, database=None, wait=True, env=None):
-        server = ServerProcess(app_dir, database or tmp_path / "cheeps.db", port, env)
+    def start(port=None, database=None, wait=True, env=None, kind=ServerProcess):
+        server = kind(app_dir, database or tmp_path / "cheeps.db", port, env)
         servers.append(server)
         return server.start(wait=wait)
 
@@ -126,6 +127,28 @@ def server_on_a_taken_port(start_server):
     return server
 
 
+@pytest.fixture
+def redis_server(tmp_path):
+    """A redis-server of the test's own; redis_server.stop() and .start() again."""
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def start_nginx(tmp_path):
+    """Start nginx, configured as solution/nginx.conf says, in front of some servers."""
+    started = []
+
+    def start(backends):
+        started.append(Nginx(tmp_path, backends).start())
+        return started[-1]
+
+    yield start
+    for nginx in started:
+        nginx.stop()
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Chromium, headless unless HEADED=1 (to watch the windows talk)."""
@@ -134,9 +157,7 @@ def browser():
         if path and not Path(path).is_file():
             pytest.fail(f"CHEEPER_CHROMIUM names {path}, and there is no such file.")
         if path is None:
-            if os.environ.get("CI"):
-                pytest.fail(HOW_TO_GET_ONE + " In CI a missing browser fails the run.")
-            pytest.skip(HOW_TO_GET_ONE)
+            missing(HOW_TO_GET_ONE)
         headed = os.environ.get("HEADED") == "1"
         browser = playwright.chromium.launch(
             executable_path=path, args=LAUNCH_ARGS, headless=not headed, slow_mo=300 if headed else 0

@@ -9,6 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil
 import requests
 import websocket
 
@@ -54,9 +55,10 @@ class ServerProcess:
             **self.settings,
         }
         self.log = tempfile.TemporaryFile()
+        command, folder = self.command()
         self.process = subprocess.Popen(
-            [sys.executable, str(self.app_dir / "server.py")],
-            cwd=ROOT,
+            command,
+            cwd=folder,
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -65,6 +67,10 @@ class ServerProcess:
         if wait:
             self.wait_until_ready()
         return self
+
+    def command(self):
+        """The command that starts the server, and the folder it starts in."""
+        return [sys.executable, str(self.app_dir / "server.py")], ROOT
 
     def wait_until_ready(self):
         deadline = time.monotonic() + START_TIMEOUT
@@ -135,3 +141,16 @@ class ServerProcess:
             with contextlib.suppress(OSError, websocket.WebSocketException):
                 client.close(timeout=1)
         self.sockets.clear()
+
+
+class Gunicorn(ServerProcess):
+    """The app as several workers under gunicorn, with its gunicorn.conf.py
+    (settings: WORKERS="2", CHEEPER_REDIS_URL=...). Stopped with SIGTERM, as
+    gunicorn is in a deployment."""
+
+    def command(self):
+        return [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"], self.app_dir
+
+    def workers(self):
+        """The worker processes."""
+        return psutil.Process(self.process.pid).children()

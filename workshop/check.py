@@ -55,7 +55,7 @@ def run_suite(app, stage, verbose=False):
     with tempfile.TemporaryDirectory() as scratch:
         results = Path(scratch) / "results.xml"
         command = [
-            sys.executable, "-m", "pytest", *test_files(stage), "-m", "not soak",
+            sys.executable, "-m", "pytest", *test_files(stage), "-m", "not soak and not many_workers",
             f"--junitxml={results}", "-p", "no:cacheprovider",
             # Keep what a failed test printed, the servers' output included.
             "-o", "junit_logging=all", "-o", "junit_log_passing_tests=false",

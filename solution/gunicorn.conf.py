@@ -1,0 +1,50 @@
+"""gunicorn's settings for running Cheeper as several workers: see docs/many-workers.md.
+
+Each worker is a gevent server, like 'python server.py', and Redis carries
+every cheep between them. From this folder:
+
+    CHEEPER_REDIS_URL=redis://localhost:6379/0 WORKERS=4 gunicorn -c gunicorn.conf.py
+
+(`make solution-prod WORKERS=4` runs this.) gunicorn runs on Linux and macOS, not Windows.
+"""
+import os
+import sys
+
+import gevent
+from geventwebsocket.gunicorn.workers import GeventWebSocketWorker
+
+import broadcasting
+from sockets import CheckedHandler
+
+wsgi_app = "server:app"
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
+workers = int(os.environ.get("WORKERS", "4"))
+worker_connections = 10_000  # open sockets per worker; gunicorn's default is 1,000
+graceful_timeout = 5  # seconds a stopping worker waits for its pages to close
+control_socket_disable = True  # gunicorn's runtime control: not needed, and one per machine
+
+
+class CheeperWorker(GeventWebSocketWorker):
+    """gevent-websocket's worker, with Cheeper's checks on every socket."""
+
+    wsgi_handler = CheckedHandler
+
+    def handle_exit(self, sig, frame):
+        # SIGTERM (systemd, docker stop, a new deploy): pages hear 1001 and reconnect.
+        gevent.spawn(broadcasting.close_all, 1001, "Cheeper is restarting.")
+        super().handle_exit(sig, frame)
+
+
+worker_class = CheeperWorker
+
+
+def worker_int(worker):
+    """Ctrl+C: the same goodbye to every page."""
+    broadcasting.close_all(1001, "Cheeper is restarting.")
+
+
+if workers > 1 and not os.environ.get("CHEEPER_REDIS_URL"):
+    sys.exit(
+        "Several workers share their cheeps through Redis: start redis-server and set\n"
+        "CHEEPER_REDIS_URL=redis://localhost:6379/0 (or run one worker: WORKERS=1)."
+    )

@@ -1,0 +1,226 @@
+"""The solution's promises when it runs as several workers (docs/many-workers.md):
+every cheep reaches every page on every worker, once, through a real Redis; losing
+Redis takes no worker down, and what was missed arrives when Redis is back; the
+same through gunicorn and through nginx configured as solution/nginx.conf says.
+
+These tests need redis-server and nginx installed; without them they skip (and fail
+in CI). `make check` leaves them out: they are about deployment, not the workshop.
+"""
+import json
+import os
+import signal
+
+import pytest
+import requests
+import websocket
+
+from app_client import cheeps_since, receive_close, send_cheep, unique, wait_until
+from server_process import Gunicorn
+
+pytestmark = pytest.mark.many_workers
+
+RESUME = 20  # seconds for a worker to find Redis again: it tries after 1, 2, 4 … s
+
+
+def cheeps_arriving(client, seconds=0.5):
+    """The texts of every cheep that arrives on a client within `seconds`, in order."""
+    client.settimeout(seconds)
+    texts = []
+    try:
+        while True:
+            message = json.loads(client.recv())
+            if message["type"] == "cheep":
+                texts.append(message["cheep"])
+    except websocket.WebSocketTimeoutException:
+        return texts
+    finally:
+        client.settimeout(3)
+
+
+def gets(client, text, seconds=3):
+    """Whether `text` arrives on the client within `seconds` (other cheeps are skipped)."""
+    return wait_until(lambda: text in cheeps_arriving(client, 0.2), seconds)
+
+
+@pytest.fixture
+def two_workers(start_server, redis_server, tmp_path):
+    """Two servers side by side, sharing one SQLite file and a Redis."""
+    settings = {"CHEEPER_REDIS_URL": redis_server.url}
+    return [start_server(database=tmp_path / "shared.db", env=settings) for _ in range(2)]
+
+
+def test_a_cheep_sent_to_one_worker_reaches_the_pages_on_both_once(two_workers):
+    first, second = two_workers
+    on_first, on_second = first.connect(), second.connect()
+    by_socket, by_post = unique("by socket"), unique("by post")
+    send_cheep(on_first, "Ada", by_socket)
+    assert requests.post(second.url + "/api/cheep", json={"name": "Bo", "cheep": by_post}).status_code == 201
+    # In the order each worker heard of them: its own cheep may come first.
+    assert sorted(cheeps_arriving(on_first, 1)) == sorted([by_socket, by_post])
+    assert sorted(cheeps_arriving(on_second, 1)) == sorted([by_socket, by_post]), (
+        "A page on the second worker did not get each cheep exactly once."
+    )
+
+
+def test_without_redis_each_worker_serves_its_own_pages_and_catches_up_when_it_returns(
+    two_workers, redis_server
+):
+    first, second = two_workers
+    on_first, on_second = first.connect(), second.connect()
+    redis_server.stop()
+    while_away = unique("while Redis is away")
+    send_cheep(on_first, "Ada", while_away)
+    assert gets(on_first, while_away), "Without Redis, a worker stopped sending its pages its own cheeps."
+    assert while_away not in cheeps_arriving(on_second), "How did it cross without Redis?"
+    assert "Lost Redis" in first.output()
+    redis_server.start()
+    assert gets(on_second, while_away, RESUME), (
+        "When Redis came back, the second worker did not send its page the cheep it missed."
+    )
+    after = unique("after Redis came back")
+    send_cheep(on_second, "Bo", after)
+    assert cheeps_arriving(on_first, 1) == [after]
+    assert [c["cheep"] for c in cheeps_since(second, 0)] == [while_away, after]
+
+
+def test_a_worker_that_stopped_listening_reads_what_it_missed_from_storage(two_workers, redis_server):
+    first, second = two_workers
+    on_second = second.connect()
+    # Redis drops the workers' subscriptions, and keeps every other connection.
+    # A worker must notice: what is published before it listens again is gone.
+    redis_server.client.client_kill_filter(_type="pubsub")
+    assert wait_until(lambda: "Lost Redis" in second.output()), "The worker did not notice."
+    # Again, and Redis refuses new subscriptions for a while: the first worker's
+    # cheep is published while nobody listens.
+    redis_server.client.execute_command("ACL SETUSER default -subscribe")
+    redis_server.client.client_kill_filter(_type="pubsub")
+    unheard = unique("published while nobody listened")
+    send_cheep(first.connect(), "Ada", unheard)
+    assert unheard not in cheeps_arriving(on_second)
+    redis_server.client.execute_command("ACL SETUSER default +subscribe")
+    assert gets(on_second, unheard, RESUME), "The worker did not catch up on what it missed."
+    assert cheeps_arriving(on_second) == [], "The page got the cheep twice."
+
+
+def test_a_page_that_reconnects_catches_up_on_any_worker(two_workers):
+    first, second = two_workers
+    missed = unique("missed")
+    requests.post(first.url + "/api/cheep", json={"name": "Ada", "cheep": missed})
+    assert cheeps_since(second, 0)[-1]["cheep"] == missed
+
+
+def test_a_message_on_the_channel_that_is_no_cheep_disturbs_no_worker(two_workers, redis_server):
+    first, second = two_workers
+    on_second = second.connect()
+    redis_server.client.publish("cheeper:cheeps", "not a cheep")
+    after = unique()
+    send_cheep(first.connect(), "Ada", after)
+    assert gets(on_second, after, RESUME)
+
+
+@pytest.fixture
+def workers_sharing_redis_storage(start_server, redis_server, tmp_path):
+    """Two servers as on two machines: nothing shared but Redis, which keeps the cheeps too."""
+    settings = {"CHEEPER_REDIS_URL": redis_server.url, "CHEEPER_DB": redis_server.url}
+    return [start_server(database=tmp_path / f"unused{n}.db", env=settings) for n in range(2)]
+
+
+def test_with_the_cheeps_in_redis_every_worker_stores_and_reads_the_same_ones(workers_sharing_redis_storage):
+    first, second = workers_sharing_redis_storage
+    on_second = second.connect()
+    texts = [unique("one"), unique("two")]
+    requests.post(first.url + "/api/cheep", json={"name": "Ada", "cheep": texts[0]})
+    send_cheep(second.connect(), "Bo", texts[1])
+    assert sorted(cheeps_arriving(on_second, 1)) == sorted(texts)
+    for worker in (first, second):
+        stored = cheeps_since(worker, 0)
+        assert [(c["id"], c["cheep"]) for c in stored] == [(1, texts[0]), (2, texts[1])]
+        assert texts[0] in requests.get(worker.url + "/").text
+
+
+def test_with_the_cheeps_in_redis_a_cheep_sent_while_it_is_away_is_refused_with_a_reason(
+    workers_sharing_redis_storage, redis_server
+):
+    first, _ = workers_sharing_redis_storage
+    page = first.connect()
+    redis_server.stop()
+    send_cheep(page, "Ada", unique())
+    assert json.loads(page.recv()) == {
+        "type": "error",
+        "message": "Cheeper cannot reach its storage just now: try again in a moment. Nothing was stored.",
+    }
+    response = requests.post(first.url + "/api/cheep", json={"name": "Ada", "cheep": "hello"})
+    assert response.status_code == 503 and "cannot reach its storage" in response.json()["message"]
+    assert requests.get(first.url + "/").status_code == 503
+    redis_server.start()
+    later = unique()
+    send_cheep(page, "Ada", later)
+    assert gets(page, later), "After Redis came back, the same socket could not cheep."
+
+
+def test_behind_a_trusted_proxy_the_limit_counts_each_person_and_not_the_proxy(start_server):
+    server = start_server(
+        env={"CHEEPER_TRUSTED_PROXIES": "127.0.0.1", "CHEEPER_SOCKETS_PER_ADDRESS": "2"}
+    )
+    for _ in range(2):
+        server.connect(header=["X-Forwarded-For: 198.51.100.7"])
+    server.connect(header=["X-Forwarded-For: 203.0.113.9"])
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        server.connect(header=["X-Forwarded-For: 198.51.100.7"])
+    assert refused.value.status_code == 429
+
+
+def test_a_forwarded_address_from_anyone_else_is_ignored(start_server):
+    server = start_server(env={"CHEEPER_SOCKETS_PER_ADDRESS": "2"})
+    for n in range(2):
+        server.connect(header=[f"X-Forwarded-For: 198.51.100.{n}"])
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        server.connect(header=["X-Forwarded-For: 198.51.100.99"])
+    assert refused.value.status_code == 429
+
+
+@pytest.mark.skipif(os.name != "posix", reason="gunicorn runs on Linux and macOS only.")
+def test_under_gunicorn_every_page_gets_every_cheep_once_and_1001_when_it_stops(
+    start_server, redis_server
+):
+    server = start_server(kind=Gunicorn, env={"WORKERS": "2", "CHEEPER_REDIS_URL": redis_server.url})
+    pages = [server.connect() for _ in range(2)]
+    workers = server.workers()
+    # Which worker accepts a connection is up to the operating system: open more
+    # until both hold some.
+    while not all(worker.net_connections("tcp") for worker in workers):
+        assert len(pages) < 200, "gunicorn gave every connection to one worker."
+        pages.append(server.connect())
+    texts = [unique(f"from page {n}") for n in range(len(pages))]
+    for page, text in zip(pages, texts):
+        send_cheep(page, "Ada", text)
+    for page in pages:
+        assert sorted(cheeps_arriving(page, 1)) == sorted(texts)
+    sockets = list(server.sockets)
+    server.stop(close_sockets=False, how=signal.SIGTERM)
+    assert {receive_close(page)[0] for page in sockets} == {1001}
+
+
+def test_gunicorn_with_several_workers_and_no_redis_says_what_to_set(start_server):
+    server = start_server(kind=Gunicorn, env={"WORKERS": "2"}, wait=False)
+    assert "CHEEPER_REDIS_URL=redis://localhost:6379/0" in server.wait_for_exit()
+
+
+def test_through_nginx_pages_on_two_workers_get_each_others_cheeps(two_workers, start_nginx):
+    nginx = start_nginx(two_workers)
+    origin = nginx.url  # what a browser sends with a page nginx served
+    # nginx takes turns between the workers: these four pages are two on each.
+    pages = [
+        websocket.create_connection(nginx.url.replace("http", "ws") + "/ws", timeout=3, origin=origin)
+        for _ in range(4)
+    ]
+    try:
+        texts = [unique(f"via nginx {n}") for n in range(4)]
+        for page, text in zip(pages, texts):
+            send_cheep(page, "Ada", text)
+        for page in pages:
+            assert sorted(cheeps_arriving(page, 1)) == sorted(texts)
+        assert texts[0] in requests.get(nginx.url + "/").text
+    finally:
+        for page in pages:
+            page.close()
