@@ -3,7 +3,7 @@
 Each worker is a gevent server, like 'python server.py', and Redis carries
 every cheep between them. From this folder:
 
-    CHEEPER_REDIS_URL=redis://localhost:6379/0 WORKERS=4 gunicorn -c gunicorn.conf.py
+    CHEEPER_REDIS_URL=redis://localhost:6379/0 WORKERS=4 ../.venv/bin/python -m gunicorn -c gunicorn.conf.py
 
 (`make solution-prod WORKERS=4` runs this.) gunicorn runs on Linux and macOS, not Windows.
 """
@@ -21,7 +21,7 @@ bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("WORKERS", "4"))
 worker_connections = 10_000  # open sockets per worker; gunicorn's default is 1,000
 graceful_timeout = 5  # seconds a stopping worker waits for its pages to close
-control_socket_disable = True  # gunicorn's runtime control: not needed, and one per machine
+control_socket_disable = True  # gunicorn's runtime control: not needed, and one per user
 
 
 class CheeperWorker(GeventWebSocketWorker):

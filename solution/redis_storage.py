@@ -10,11 +10,14 @@ import os
 from datetime import datetime, timezone
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 KEY = "cheeper:cheeps"
 Unavailable = redis.RedisError  # raised when Redis cannot be reached
 
-db = redis.Redis.from_url(os.environ["CHEEPER_DB"], decode_responses=True, socket_timeout=5)
+# No retries: a push sent again after its answer was lost would store the cheep twice.
+db = redis.Redis.from_url(os.environ["CHEEPER_DB"], decode_responses=True, retry=Retry(NoBackoff(), 0))
 
 
 def create_table():

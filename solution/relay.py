@@ -11,6 +11,7 @@ storage when it is back. Its own pages go on getting its own cheeps meanwhile.
 """
 import json
 import logging
+import random
 from collections import OrderedDict
 
 import gevent
@@ -21,7 +22,9 @@ from redis.retry import Retry
 
 import broadcasting
 
-CHANNEL = "cheeper:cheeps"
+# Pub/sub channels are shared by all of a Redis's databases: two Cheepers on one
+# Redis need two channel names.
+CHANNEL = "cheeper:new-cheeps"
 REMEMBERED = 10_000  # ids of the newest cheeps this worker sent to its pages
 PUBLISH_LIMIT = 1_000  # cheeps waiting to be published while Redis is away
 LONGEST_WAIT = 30  # seconds between two attempts to reach Redis, at most
@@ -34,7 +37,7 @@ class Relay:
         self.url = url
         # No retries inside redis-py: a lost connection must reach this code,
         # which then catches up on what was published meanwhile.
-        self.redis = redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0), socket_connect_timeout=5)
+        self.redis = redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0))
         self.storage = storage
         self.sent = OrderedDict()  # ids of cheeps sent to this worker's pages, oldest first
         self.to_publish = Queue(PUBLISH_LIMIT)
@@ -46,8 +49,8 @@ class Relay:
         self.send_to_my_pages(cheep)
         try:
             self.to_publish.put_nowait(cheep)
-        except Full:
-            pass  # Redis has been away long: the others will read it from storage
+        except Full:  # Redis has been away long; the others read it from storage when it is back
+            log.warning("Not published: %d cheeps are waiting for Redis already.", PUBLISH_LIMIT)
 
     def send_to_my_pages(self, cheep):
         """Send a cheep to this worker's pages, unless they have had it already."""
@@ -74,22 +77,39 @@ class Relay:
             log.info("Sharing cheeps with the other workers through Redis at %s.", self.url)
             try:
                 for message in listening.listen():
-                    self.send_to_my_pages(json.loads(message["data"]))
+                    if message["type"] == "message":
+                        self.hear(message["data"])
             except redis.RedisError as error:
                 log.warning("Lost Redis (%s). This worker's pages still get its own cheeps.", error)
-            except (ValueError, KeyError, TypeError):  # something else published on the channel
-                log.exception("Not a cheep on the Redis channel %s; listening again.", CHANNEL)
             finally:
                 listening.close()
 
-    def subscribe(self):
-        listening = self.redis.pubsub(ignore_subscribe_messages=True)
-        listening.subscribe(CHANNEL)
-        listening.get_message(timeout=5)  # Redis confirms: from now on nothing published is missed
-        # What was stored while this worker was not listening, since the oldest
-        # cheep it remembers; the ones its pages had already are skipped.
-        for cheep in self.storage.cheeps_since(min(self.sent)):
+    def hear(self, data):
+        """Send on a cheep published by a worker; skip anything else on the channel."""
+        try:
+            cheep = json.loads(data)
+        except ValueError:
+            cheep = None
+        if isinstance(cheep, dict) and type(cheep.get("id")) is int and {"name", "cheep", "time"} <= cheep.keys():
             self.send_to_my_pages(cheep)
+        else:
+            log.warning("Not a cheep on the Redis channel %s, skipped: %r", CHANNEL, data[:80])
+
+    def subscribe(self):
+        listening = self.redis.pubsub()
+        try:
+            listening.subscribe(CHANNEL)
+            confirmed = listening.get_message(timeout=5)
+            if not confirmed or confirmed["type"] != "subscribe":
+                raise redis.TimeoutError("Redis did not confirm the subscription.")
+            # Listening from now on. What was stored while this worker was not
+            # listening comes from storage: the cheeps since the oldest one it
+            # remembers, skipping those its pages had already.
+            for cheep in self.storage.cheeps_since(min(self.sent)):
+                self.send_to_my_pages(cheep)
+        except BaseException:
+            listening.close()
+            raise
         return listening
 
     def keep_trying(self, action, problem):
@@ -99,6 +119,10 @@ class Relay:
             try:
                 return action()
             except (redis.RedisError, self.storage.Unavailable) as error:
-                log.warning("%s (%s). Trying again in %d s.", problem, error, wait)
-                gevent.sleep(wait)
+                # A random part, so that many workers that lost Redis together
+                # do not all come back to it at the same moment.
+                pause = wait * random.uniform(0.5, 1)
+                log.warning("%s (%s). Trying again in %.1f s.", problem, error, pause)
+                gevent.sleep(pause)
                 wait = min(2 * wait, LONGEST_WAIT)
+

@@ -37,7 +37,7 @@ from sockets import CheckedHandler
 
 # Where the cheeps are kept: a SQLite file, or a Redis that workers on several
 # machines share (CHEEPER_DB=redis://...).
-if os.environ.get("CHEEPER_DB", "").startswith("redis://"):
+if os.environ.get("CHEEPER_DB", "").startswith(("redis://", "rediss://")):
     import redis_storage as storage
 else:
     import storage
@@ -73,7 +73,8 @@ def save(name, text):
     """Store a cheep and return it, or refuse it when the storage cannot be reached."""
     try:
         return storage.save_cheep(name, text)
-    except storage.Unavailable:
+    except storage.Unavailable as error:
+        app.logger.warning("A cheep was not stored: %s", error)
         raise InvalidCheep(protocol.STORAGE_AWAY) from None
 
 
@@ -180,6 +181,7 @@ def too_big(error):
 
 @app.errorhandler(storage.Unavailable)
 def storage_away(error):
+    app.logger.warning("The storage could not be reached: %s", error)
     return refuse(protocol.STORAGE_AWAY, 503)
 
 

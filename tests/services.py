@@ -24,11 +24,11 @@ def missing(message):
     pytest.skip(message)
 
 
-def find_program(name, package):
+def find_program(name, how_to_install):
     # nginx lives in /usr/sbin, which is not on everyone's PATH.
     path = shutil.which(name, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"]))
     if path is None:
-        missing(f"No {name} for the tests of many workers: install {package} (apt-get install {package}, brew install {package}).")
+        missing(f"No {name} for the tests of many workers: {how_to_install}.")
     return path
 
 
@@ -45,7 +45,7 @@ class RedisServer:
     started again on the same port, as when Redis restarts."""
 
     def __init__(self, folder):
-        self.program = find_program("redis-server", "redis-server")
+        self.program = find_program("redis-server", "install Redis (apt-get install redis-server; on macOS, brew install redis)")
         self.folder = folder
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
@@ -78,7 +78,7 @@ class Nginx:
     solution/nginx.conf: only its port and its list of servers are changed."""
 
     def __init__(self, folder, backends):
-        self.program = find_program("nginx", "nginx")
+        self.program = find_program("nginx", "install nginx (apt-get install nginx; on macOS, brew install nginx)")
         self.folder = folder
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"

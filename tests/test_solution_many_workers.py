@@ -109,13 +109,17 @@ def test_a_page_that_reconnects_catches_up_on_any_worker(two_workers):
     assert cheeps_since(second, 0)[-1]["cheep"] == missed
 
 
-def test_a_message_on_the_channel_that_is_no_cheep_disturbs_no_worker(two_workers, redis_server):
+def test_messages_on_the_channel_that_are_no_cheeps_disturb_no_worker(two_workers, redis_server):
     first, second = two_workers
     on_second = second.connect()
-    redis_server.client.publish("cheeper:cheeps", "not a cheep")
+    for junk in ["not a cheep", '{"id": "x", "name": "a", "cheep": "b", "time": "c"}', '{"id": 5}', "[]"]:
+        redis_server.client.publish("cheeper:new-cheeps", junk)
+    # A lost subscription makes the workers catch up: junk must not break that either.
+    redis_server.client.client_kill_filter(_type="pubsub")
     after = unique()
     send_cheep(first.connect(), "Ada", after)
     assert gets(on_second, after, RESUME)
+    assert "Not a cheep on the Redis channel" in second.output()
 
 
 @pytest.fixture
