@@ -16,7 +16,7 @@ else
 endif
 PIP := $(VENV_PYTHON) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: help setup step0 step1 step2 solution solution-prod workspace run check test docs screenshots clean
+.PHONY: help setup step0 step1 step2 solution solution-prod workspace run check test bench docs screenshots clean
 
 help:
 	@echo "make solution   run the finished realtime app on http://$(HOST):$(PORT)/"
@@ -27,6 +27,7 @@ help:
 	@echo "make run        run your own app, in workspace/"
 	@echo "make check STEP=1   check your app against step 1, and say what to fix"
 	@echo "make check      find the latest step your app passes, and what comes next"
+	@echo "make bench      measure the broadcast: the solution against step 1 and the websockets library"
 	@echo "make docs       refresh the code listings in the lesson text (docs/)"
 	@echo "make screenshots  refresh the pictures of the pages in docs/images"
 	@echo "make setup      create .venv with the pinned requirements"
@@ -41,6 +42,10 @@ $(VENV)/.installed: requirements.txt | $(VENV_PYTHON)
 
 $(VENV)/.installed-dev: requirements-dev.txt requirements.txt | $(VENV_PYTHON)
 	$(PIP) -r requirements-dev.txt
+	@touch $@
+
+$(VENV)/.installed-bench: bench/requirements.txt requirements-dev.txt requirements.txt | $(VENV_PYTHON)
+	$(PIP) -r bench/requirements.txt
 	@touch $@
 
 $(VENV_PYTHON):
@@ -79,6 +84,10 @@ check: $(VENV)/.installed-dev
 
 test: $(VENV)/.installed-dev
 	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS)
+
+# Speed and memory, measured: docs/performance.md. BENCH_ARGS="--clients 100 1000" for a shorter run.
+bench: $(VENV)/.installed-bench
+	$(VENV_PYTHON) bench/fanout.py $(BENCH_ARGS)
 
 # The lesson's code listings are copied from the stage folders: this refreshes them.
 docs: $(VENV)/.installed-dev

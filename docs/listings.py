@@ -50,6 +50,19 @@ def show(path, *names):
     fence("\n\n\n".join(parts), "python")
 
 
+def show_method(path, class_name, *names):
+    """Show some methods of a class, under its first line."""
+    source = (ROOT / path).read_text()
+    lines = source.splitlines(keepends=True)
+    [cls] = [node for node in ast.parse(source).body if defined_name(node) == class_name]
+    methods = [node for node in cls.body if getattr(node, "name", None) in names]
+    if len(methods) != len(names):
+        raise ValueError(f"{class_name} in {path} lacks some of {', '.join(names)}")
+    parts = [lines[cls.lineno - 1].rstrip("\n") + "\n    ..."]
+    parts += ["".join(lines[node.lineno - 1 : node.end_lineno]).rstrip("\n") for node in methods]
+    fence("\n\n".join(parts), "python")
+
+
 def defined_name(node):
     if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
         return node.name

@@ -1,8 +1,9 @@
 """Every cheep to every connected page, without waiting for the slow ones.
 
-Each page has a Listener: an outbox of messages waiting for it, and a greenlet
-that sends them. A broadcast only puts the message in every outbox, so a page
-that stops reading holds up nobody else. When its outbox is full, it is
+A broadcast builds the cheep's frame once, and writes it to every page's
+socket. The network takes it at once from any page that reads; for a page that
+stopped reading, it waits in that page's outbox (see CheckedWebSocket.write in
+sockets.py), so the page holds up nobody else. When its outbox is full, it is
 dropped; it reconnects and catches up when it can.
 """
 import json
@@ -11,59 +12,35 @@ import time
 from contextlib import contextmanager
 
 import gevent
-from gevent.queue import Full, Queue
 from geventwebsocket.exceptions import WebSocketError
+from geventwebsocket.websocket import WebSocket
 
 import protocol
+from sockets import frame
 
-OUTBOX_LIMIT = 100  # messages waiting for one page; a page further behind is dropped
 PING_SECONDS = float(os.environ.get("CHEEPER_PING_SECONDS", "20"))
-PING = object()  # in an outbox: "send a ping here"
 
-listeners = set()  # a Listener for every page connected now
-
-
-class Listener:
-    def __init__(self, websocket):
-        self.websocket = websocket
-        self.outbox = Queue(OUTBOX_LIMIT)
-        self.sender = gevent.spawn(self.send_forever)
-
-    def send(self, message):
-        """Queue a message for this page. Never waits."""
-        try:
-            self.outbox.put_nowait(message)
-        except Full:
-            self.websocket.abort()  # too far behind
-
-    def send_forever(self):
-        try:
-            for message in self.outbox:
-                if message is PING:
-                    self.websocket.send_frame(b"", self.websocket.OPCODE_PING)
-                else:
-                    self.websocket.send(message)
-        except WebSocketError:
-            self.websocket.abort()  # it went away: stop reading from it too
+listeners = set()  # the WebSocket of every page connected now
 
 
 @contextmanager
 def listening(websocket):
     """Broadcast to this page for as long as the with-block runs."""
-    listener = Listener(websocket)
-    listeners.add(listener)
+    listeners.add(websocket)
     try:
-        yield listener
+        yield
     finally:
-        listeners.discard(listener)
-        listener.sender.kill()
+        listeners.discard(websocket)
 
 
 def broadcast(cheep):
-    message = json.dumps(protocol.cheep_message(cheep))
-    for listener in list(listeners):
-        listener.send(message)
-    gevent.sleep(0)  # let the senders run now, before the next cheep is read
+    message = frame(WebSocket.OPCODE_TEXT, json.dumps(protocol.cheep_message(cheep)).encode())
+    for websocket in list(listeners):
+        try:
+            websocket.write(message)
+        except WebSocketError:
+            pass  # it is gone; its own greenlet is ending
+    gevent.sleep(0)  # let the outboxes' senders run now, before the next cheep is read
 
 
 def ping_forever():
@@ -71,14 +48,17 @@ def ping_forever():
     a laptop closed or a Wi-Fi gone does not say goodbye."""
     while True:
         gevent.sleep(PING_SECONDS)
-        for listener in list(listeners):
-            if time.monotonic() - listener.websocket.last_heard > 2 * PING_SECONDS:
-                listener.websocket.abort()
+        for websocket in list(listeners):
+            if time.monotonic() - websocket.last_heard > 2 * PING_SECONDS:
+                websocket.abort()
             else:
-                listener.send(PING)
+                try:
+                    websocket.send_frame(b"", WebSocket.OPCODE_PING)
+                except WebSocketError:
+                    pass
 
 
 def close_all(code, reason):
-    """Send every page a close frame, waiting a second at most for stalled ones."""
-    goodbyes = [gevent.spawn(listener.websocket.close, code, reason) for listener in list(listeners)]
-    gevent.joinall(goodbyes, timeout=1)
+    """Send every page a close frame; a stalled page's waits in its outbox."""
+    for websocket in list(listeners):
+        websocket.close(code, reason)

@@ -148,7 +148,7 @@ def ws():
     if websocket is None:
         return NO_WEBSOCKET_HERE, 400
     rate_limit = protocol.RateLimit()
-    with broadcasting.listening(websocket) as listener:
+    with broadcasting.listening(websocket):
         try:
             while True:
                 message = websocket.receive()
@@ -161,7 +161,7 @@ def ws():
                     cheep = save(name, text)
                 except InvalidCheep as error:
                     # Only the sender hears about it; the connection stays open.
-                    listener.send(json.dumps(protocol.error_message(str(error))))
+                    websocket.send(json.dumps(protocol.error_message(str(error))))
                     continue
                 broadcast(cheep)
         except WebSocketError:

@@ -2,16 +2,18 @@
 
 CheckedHandler refuses, before the handshake, sockets opened by other sites'
 pages and too many sockets from one address. CheckedWebSocket limits the size
-of a message, sends close frames with a real code, and notes when the client
-was last heard from.
+of a message, sends close frames with a real code, notes when the client was
+last heard from, and never makes its caller wait to send: what the network
+does not take at once waits in an outbox.
 """
 import os
 import socket
 import struct
 import time
+from collections import Counter, deque
 from contextlib import suppress
 
-from gevent.lock import Semaphore
+import gevent
 from geventwebsocket.exceptions import ProtocolError, WebSocketError
 from geventwebsocket.handler import WebSocketHandler
 from geventwebsocket.websocket import Header, Stream, WebSocket
@@ -29,6 +31,8 @@ TRUSTED_PROXIES = set(os.environ.get("CHEEPER_TRUSTED_PROXIES", "").split())
 # What the operating system may hold for one socket, waiting to be sent. Left to
 # itself it grows to megabytes for a client that has stopped reading.
 SEND_BUFFER = 64 * 1024  # bytes
+sockets_per_visitor = Counter()  # how many sockets each address holds open now
+OUTBOX_LIMIT = 100  # frames in one page's outbox; a page further behind is dropped
 
 
 class CheckedHandler(WebSocketHandler):
@@ -45,7 +49,7 @@ class CheckedHandler(WebSocketHandler):
             origin = self.environ.get("HTTP_ORIGIN")  # browsers always send it
             if origin is not None and origin not in self.allowed_origins():
                 return self.refuse("403 Forbidden", f"Pages from {origin} may not open Cheeper's socket.")
-            if self.sockets_from_this_address() >= SOCKETS_PER_ADDRESS:
+            if sockets_per_visitor[self.visitor()] >= SOCKETS_PER_ADDRESS:
                 return self.refuse(
                     "429 Too Many Requests",
                     f"At most {SOCKETS_PER_ADDRESS} sockets from one address: close a few Cheeper pages.",
@@ -55,10 +59,6 @@ class CheckedHandler(WebSocketHandler):
     def allowed_origins(self):
         host = self.environ.get("HTTP_HOST", "")  # the address the page itself came from
         return {f"http://{host}", f"https://{host}"} | ALLOWED_ORIGINS
-
-    def sockets_from_this_address(self):
-        open_sockets = getattr(self.server, "clients", {}).values()  # kept by gevent-websocket
-        return sum(1 for client in open_sockets if client.ws.visitor == self.visitor())
 
     def visitor(self):
         """The address of the person's computer."""
@@ -83,6 +83,16 @@ class CheckedHandler(WebSocketHandler):
             self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
         return response
 
+    def run_websocket(self):
+        visitor = self.websocket.visitor
+        sockets_per_visitor[visitor] += 1
+        try:
+            super().run_websocket()
+        finally:
+            sockets_per_visitor[visitor] -= 1
+            if not sockets_per_visitor[visitor]:
+                del sockets_per_visitor[visitor]  # so the counter does not grow with every visitor ever
+
 
 class MessageTooBig(Exception):
     pass
@@ -91,10 +101,11 @@ class MessageTooBig(Exception):
 class CheckedWebSocket(WebSocket):
     def __init__(self, environ, stream, handler):
         super().__init__(environ, stream, handler)
-        self.visitor = handler.visitor()  # counted against SOCKETS_PER_ADDRESS
+        self.visitor = handler.visitor()  # counted in sockets_per_visitor
         self.last_heard = time.monotonic()
         self.message_size = 0
-        self.writing = Semaphore()  # one frame at a time, whichever greenlet sends it
+        self.outbox = deque()  # frames, or their ends, that the network has not taken yet
+        self.sender = None  # the greenlet that sends them, while there are any
 
     def read_frame(self):
         """gevent-websocket's read_frame, but a frame too big is refused before it is read."""
@@ -121,8 +132,45 @@ class CheckedWebSocket(WebSocket):
             return None
 
     def send_frame(self, message, opcode):
-        with self.writing:  # two greenlets writing at once would mix their frames' bytes
-            super().send_frame(message, opcode)
+        """gevent-websocket's send_frame, but it never waits: see write()."""
+        if isinstance(message, str):
+            message = message.encode()
+        self.write(frame(opcode, message))
+
+    def write(self, whole_frame):
+        """Send a frame without waiting. The network almost always takes it at once;
+        what it does not take goes to the outbox, after any frames already there."""
+        if self.closed:
+            raise WebSocketError("The connection is closed.")
+        if not self.outbox:
+            try:
+                sent = self.handler.socket.send(whole_frame, 0, 0.0)  # 0.0: a timeout of none at all
+            except BlockingIOError:
+                sent = 0
+            except OSError:
+                self.abort()
+                raise WebSocketError("The connection is gone.") from None
+            whole_frame = whole_frame[sent:]
+            if not whole_frame:
+                return
+        if len(self.outbox) >= OUTBOX_LIMIT:
+            self.abort()  # too far behind
+            return
+        self.outbox.append(whole_frame)
+        if self.sender is None:
+            self.sender = gevent.spawn(self.send_outbox)
+
+    def send_outbox(self):
+        # While the outbox holds anything, only this greenlet writes to the
+        # socket: two writers could mix their frames' bytes.
+        try:
+            while self.outbox:
+                self.handler.socket.sendall(self.outbox[0])
+                self.outbox.popleft()
+        except (OSError, AttributeError):  # gone; AttributeError: its handler let go of the socket
+            self.abort()
+        finally:
+            self.sender = None
 
     def close(self, code=1000, reason=b""):
         """Send a close frame with its code (gevent-websocket 0.10.1 leaves the code out)."""
@@ -143,3 +191,9 @@ class CheckedWebSocket(WebSocket):
         self.closed = True
         with suppress(AttributeError, OSError):  # already gone
             self.handler.socket.shutdown(socket.SHUT_RDWR)
+
+
+def frame(opcode, payload):
+    """A whole frame from the server, as bytes. A server does not mask its frames,
+    so one text frame is the same bytes for every page."""
+    return Header.encode_header(True, opcode, b"", len(payload), 0) + payload

@@ -340,8 +340,9 @@ HINTS = [
     ),
     Hint(
         "outbox",
-        "Broadcasting must never wait on one socket: give each page an outbox of at most 100 "
-        "messages and a greenlet that sends it, and drop a page whose outbox is full.",
+        "Broadcasting must never wait on one socket: write without waiting (a timeout of 0.0), "
+        "keep what the socket does not take in an outbox of at most 100 frames that a greenlet "
+        "sends, and drop a page whose outbox is full.",
         3, "Slow pages: an outbox each",
         tests=("test_a_client_that_stops_reading_holds_up_no_one_and_is_dropped",
                "test_many_clients_cheeping_at_once_lose_nothing_and_all_see_one_order"),
