@@ -84,14 +84,17 @@ class CheckedHandler(WebSocketHandler):
         return response
 
     def run_websocket(self):
-        visitor = self.websocket.visitor
-        sockets_per_visitor[visitor] += 1
+        websocket = self.websocket
+        sockets_per_visitor[websocket.visitor] += 1
         try:
             super().run_websocket()
         finally:
-            sockets_per_visitor[visitor] -= 1
-            if not sockets_per_visitor[visitor]:
-                del sockets_per_visitor[visitor]  # so the counter does not grow with every visitor ever
+            sockets_per_visitor[websocket.visitor] -= 1
+            if not sockets_per_visitor[websocket.visitor]:
+                del sockets_per_visitor[websocket.visitor]  # so it does not grow with every visitor ever
+            if websocket.sender is not None:
+                websocket.sender.join(timeout=1)  # what the outbox still holds: a close frame, perhaps
+                websocket.abort()  # a page that still does not read: its sender stops too
 
 
 class MessageTooBig(Exception):

@@ -112,14 +112,16 @@ def test_a_page_that_reconnects_catches_up_on_any_worker(two_workers):
 def test_messages_on_the_channel_that_are_no_cheeps_disturb_no_worker(two_workers, redis_server):
     first, second = two_workers
     on_second = second.connect()
-    for junk in ["not a cheep", '{"id": "x", "name": "a", "cheep": "b", "time": "c"}', '{"id": 5}', "[]"]:
-        redis_server.client.publish("cheeper:new-cheeps", junk)
+    junk = ["not a cheep", '{"id": "x", "name": "a", "cheep": "b", "time": "c"}', '{"id": 5}', "[]"]
+    for message in junk:
+        redis_server.client.publish("cheeper:new-cheeps", message)
+    assert wait_until(lambda: second.output().count("Not a cheep on the Redis channel") == len(junk))
     # A lost subscription makes the workers catch up: junk must not break that either.
     redis_server.client.client_kill_filter(_type="pubsub")
+    assert wait_until(lambda: "Lost Redis" in second.output())
     after = unique()
     send_cheep(first.connect(), "Ada", after)
     assert gets(on_second, after, RESUME)
-    assert "Not a cheep on the Redis channel" in second.output()
 
 
 @pytest.fixture
