@@ -340,6 +340,10 @@ def plot(results, path):
                 title="Broadcast completion time")
     cpu.set(xscale="log", xlabel="connected clients", ylabel="µs of server CPU per delivered message",
             title="Server CPU per delivery", ylim=(0, None))
+    times = [f[key] for f in results if not f["stalled"] for key in ("p50_ms", "p95_ms")]
+    low, high = min(times) * 0.8, max(times) * 1.25
+    latency.set_yticks([t for t in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000) if low <= t <= high])
+    latency.set_ylim(low, high)
     plain = matplotlib.ticker.FuncFormatter(lambda value, _: f"{value:g}")
     for axis in (latency.xaxis, latency.yaxis, cpu.xaxis):
         axis.set_major_formatter(plain)
