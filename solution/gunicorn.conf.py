@@ -38,15 +38,6 @@ class CheeperWorker(GeventWebSocketWorker):
 worker_class = CheeperWorker
 
 
-def on_starting(server):
-    """Create the SQLite table once, before the workers start: workers that all
-    switch a new file to WAL at the same moment trip over each other's locks."""
-    if not os.environ.get("CHEEPER_DB", "").startswith(("redis://", "rediss://")):
-        import storage
-
-        storage.create_table()
-
-
 def worker_int(worker):
     """Ctrl+C: the same goodbye to every page."""
     broadcasting.close_all(1001, "Cheeper is restarting.")

@@ -3,6 +3,7 @@ import os
 import sqlite3
 from contextlib import closing
 from datetime import datetime, timezone
+from time import sleep
 
 DATABASE = os.environ.get("CHEEPER_DB") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "cheeps.db"
@@ -22,7 +23,7 @@ def create_table():
     with closing(connect()) as db:
         # Write-ahead logging: readers do not wait for a writer, and a crash
         # mid-write never damages the cheeps already committed.
-        db.execute("PRAGMA journal_mode = WAL")
+        switch_to_wal(db)
         db.execute(
             """CREATE TABLE IF NOT EXISTS cheeps (
                    id    INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -32,6 +33,19 @@ def create_table():
                )"""
         )
         db.commit()
+
+
+def switch_to_wal(db, tries=100):
+    """The setting stays in the file. Workers that start together on a new file
+    all switch it at once, and SQLite refuses all but one without waiting:
+    the others try again."""
+    for attempt in range(tries):
+        try:
+            return db.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError:
+            if attempt == tries - 1:
+                raise
+            sleep(0.05)
 
 
 def save_cheep(name, cheep):
