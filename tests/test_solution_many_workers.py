@@ -42,6 +42,11 @@ def gets(client, text, seconds=3):
     return wait_until(lambda: text in cheeps_arriving(client, 0.2), seconds)
 
 
+def listening(worker, times):
+    """Whether the worker has subscribed to Redis `times` times, within RESUME seconds."""
+    return wait_until(lambda: worker.output().count("Sharing cheeps with the other workers") >= times, RESUME)
+
+
 @pytest.fixture
 def two_workers(start_server, redis_server, tmp_path):
     """Two servers side by side, sharing one SQLite file and a Redis."""
@@ -77,6 +82,8 @@ def test_without_redis_each_worker_serves_its_own_pages_and_catches_up_when_it_r
     assert gets(on_second, while_away, RESUME), (
         "When Redis came back, the second worker did not send its page the cheep it missed."
     )
+    # Each worker finds Redis again after its own random wait.
+    assert listening(first, 2) and listening(second, 2), "A worker did not subscribe to Redis again."
     after = unique("after Redis came back")
     send_cheep(on_second, "Bo", after)
     assert cheeps_arriving(on_first, 1) == [after]
