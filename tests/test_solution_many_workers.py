@@ -42,16 +42,24 @@ def gets(client, text, seconds=3):
     return wait_until(lambda: text in cheeps_arriving(client, 0.2), seconds)
 
 
-def listening(worker, times):
+def listening(worker, times=1):
     """Whether the worker has subscribed to Redis `times` times, within RESUME seconds."""
     return wait_until(lambda: worker.output().count("Sharing cheeps with the other workers") >= times, RESUME)
+
+
+def start_workers(start_server, databases, settings):
+    """A server for each database, each listening on Redis already: a test that
+    drops their subscriptions must not run before they have one."""
+    workers = [start_server(database=database, env=settings) for database in databases]
+    assert all(listening(worker) for worker in workers), "A worker never subscribed to Redis."
+    return workers
 
 
 @pytest.fixture
 def two_workers(start_server, redis_server, tmp_path):
     """Two servers side by side, sharing one SQLite file and a Redis."""
     settings = {"CHEEPER_REDIS_URL": redis_server.url}
-    return [start_server(database=tmp_path / "shared.db", env=settings) for _ in range(2)]
+    return start_workers(start_server, [tmp_path / "shared.db"] * 2, settings)
 
 
 def test_a_cheep_sent_to_one_worker_reaches_the_pages_on_both_once(two_workers):
@@ -135,7 +143,7 @@ def test_messages_on_the_channel_that_are_no_cheeps_disturb_no_worker(two_worker
 def workers_sharing_redis_storage(start_server, redis_server, tmp_path):
     """Two servers as on two machines: nothing shared but Redis, which keeps the cheeps too."""
     settings = {"CHEEPER_REDIS_URL": redis_server.url, "CHEEPER_DB": redis_server.url}
-    return [start_server(database=tmp_path / f"unused{n}.db", env=settings) for n in range(2)]
+    return start_workers(start_server, [tmp_path / f"unused{n}.db" for n in range(2)], settings)
 
 
 def test_with_the_cheeps_in_redis_every_worker_stores_and_reads_the_same_ones(workers_sharing_redis_storage):
