@@ -27,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import psutil
@@ -65,7 +66,10 @@ class Sender:
             pass
 
     def send(self, text):
-        payload = json.dumps({"type": "cheep", "name": "bench", "cheep": text}).encode()
+        # With a key, as the solution's page sends it: the broadcast carries it too.
+        # (Step 1 and the websockets library ignore it.)
+        cheep = {"type": "cheep", "name": "bench", "cheep": text, "key": uuid.uuid4().hex}
+        payload = json.dumps(cheep).encode()
         mask = b"\x00\x00\x00\x00"  # a client must mask; a mask of zeros leaves the bytes as they are
         length = len(payload)
         header = bytes([0x81, 0x80 | length]) if length < 126 else bytes([0x81, 0xFE]) + length.to_bytes(2, "big")

@@ -1,25 +1,41 @@
 """The messages Cheeper's server and pages exchange, and the rules a cheep follows.
 
-client -> server   {"type": "cheep", "name": "...", "cheep": "..."}
+client -> server   {"type": "cheep", "name": "...", "cheep": "...", "key": "<optional>"}
 server -> client   {"type": "cheep", "id": 7, "name": "...", "cheep": "...", "time": "<ISO-8601, UTC>"}
+                   (and "key", when the cheep was sent with one)
 server -> client   {"type": "error", "message": "<why your last message was refused>"}
+                   (and "key", when the refused cheep had one)
+client -> server   {"type": "ping"}   answered with   {"type": "pong"}
+
+A key is a random string the page makes for each cheep. The server stores a key
+once: a cheep sent again with the same key (after a lost connection, say) is not
+stored again. The stored cheep, with its key, goes back to the sender: that is
+the sender's acknowledgement. A cheep without a key is stored as it comes.
 """
 import json
+import re
 import time
 
 NAME_LIMIT = 32
 CHEEP_LIMIT = 76
 MESSAGE_LIMIT = 4096  # bytes in one WebSocket message: a cheep needs far fewer
-BURST = 10  # cheeps one connection may send at once...
+BURST = 10  # messages one connection may send at once...
 PER_SECOND = 5  # ...and then, on average, each second
+KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")  # a crypto.randomUUID() fits, or 32 hex digits
 
 
 class InvalidCheep(ValueError):
-    """A message the server refuses; its text says why, for the person who sent it."""
+    """A message the server refuses. Its text says why, for the person who sent it;
+    its status is the HTTP status that says it over HTTP."""
+
+    def __init__(self, reason, status=400):
+        super().__init__(reason)
+        self.status = status
 
 
-def read_cheep(message):
-    """Return (name, cheep) from a WebSocket message, or raise InvalidCheep."""
+def read_message(message):
+    """Return a WebSocket message as a dict whose "type" is "cheep" or "ping",
+    or raise InvalidCheep. A cheep's name, cheep and key are checked apart."""
     if not isinstance(message, str):
         raise InvalidCheep("Binary messages are not accepted: send JSON text.")
     try:
@@ -28,11 +44,23 @@ def read_cheep(message):
         raise InvalidCheep("That message is not valid JSON.") from None
     if not isinstance(data, dict):
         raise InvalidCheep('A message must be a JSON object: {"type": "cheep", ...}.')
-    if data.get("type") != "cheep":
-        raise InvalidCheep('The message "type" must be "cheep".')
-    if set(data) - {"type", "name", "cheep"}:
-        raise InvalidCheep('A cheep has only the fields "type", "name" and "cheep".')
-    return check_cheep(data)
+    if data.get("type") not in ("cheep", "ping"):
+        raise InvalidCheep('The message "type" must be "cheep" (or "ping").')
+    if set(data) - {"type", "name", "cheep", "key"}:
+        raise InvalidCheep('A cheep has only the fields "type", "name", "cheep" and "key".')
+    return data
+
+
+def read_key(data, field="key"):
+    """Return the key a cheep came with (data[field]), None when it has none, or raise InvalidCheep."""
+    if field not in data:
+        return None
+    key = data[field]
+    if not isinstance(key, str) or not KEY.fullmatch(key):
+        raise InvalidCheep(
+            f'"{field}" must be 16 to 64 letters, digits, "-" or "_", made at random for each cheep.'
+        )
+    return key
 
 
 def check_cheep(data):
@@ -60,12 +88,16 @@ def cheep_message(cheep):
     return {"type": "cheep", **cheep}
 
 
-def error_message(reason):
-    return {"type": "error", "message": reason}
+def error_message(reason, key=None):
+    """An error; with the key of the cheep it refuses, so that the page knows which one."""
+    return {"type": "error", "message": reason, **({"key": key} if key else {})}
+
+
+PONG = {"type": "pong"}
 
 
 class RateLimit:
-    """A token bucket: BURST cheeps at once, then PER_SECOND more each second."""
+    """A token bucket: BURST messages at once, then PER_SECOND more each second."""
 
     def __init__(self):
         self.tokens = BURST
@@ -83,3 +115,4 @@ class RateLimit:
 
 TOO_FAST = f"Too fast: at most {BURST} cheeps at once, then {PER_SECOND} a second. This one was not sent."
 STORAGE_AWAY = "Cheeper cannot reach its storage just now: try again in a moment. Nothing was stored."
+KEY_REUSED = "This key came with another cheep before: make a new key for each cheep. Nothing was stored."

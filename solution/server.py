@@ -20,6 +20,7 @@ monkey.patch_all()
 import json
 import logging
 import os
+import secrets
 import signal
 import sys
 
@@ -69,13 +70,17 @@ def refuse(reason, status=400):
     return jsonify(protocol.error_message(reason)), status
 
 
-def save(name, text):
-    """Store a cheep and return it, or refuse it when the storage cannot be reached."""
+def save(name, text, key=None):
+    """Store a cheep; return it, and whether it is new. A key stored before gives
+    back the cheep stored with it. Raises InvalidCheep when it cannot be stored."""
     try:
-        return storage.save_cheep(name, text)
+        cheep, new = storage.save_cheep(name, text, key)
     except storage.Unavailable as error:
         app.logger.warning("A cheep was not stored: %s", error)
-        raise InvalidCheep(protocol.STORAGE_AWAY) from None
+        raise InvalidCheep(protocol.STORAGE_AWAY, 503) from None
+    if (cheep["name"], cheep["cheep"]) != (name, text):  # the key of another cheep
+        raise InvalidCheep(protocol.KEY_REUSED, 422)
+    return cheep, new
 
 
 @app.route("/")
@@ -83,6 +88,8 @@ def index():
     return render_template(
         "index.html",
         cheeps=storage.all_cheeps(),
+        # A new key with each page: a form sent twice (a double click, a resubmit) stores one cheep.
+        form_key=secrets.token_urlsafe(16),
         name_limit=protocol.NAME_LIMIT,
         cheep_limit=protocol.CHEEP_LIMIT,
     )
@@ -94,12 +101,19 @@ def post_cheep():
     data = request.get_json(silent=True) if request.is_json else request.form
     if not isinstance(data, dict):
         return refuse("Send the cheep as a form or as a JSON object.")
+    # The same key twice stores one cheep. The form sends its key as a field;
+    # JSON sends it in the Idempotency-Key header, as HTTP APIs do.
     try:
+        if request.is_json:
+            key = protocol.read_key(request.headers, "Idempotency-Key")
+        else:
+            key = protocol.read_key(data)
         name, text = protocol.check_cheep(data)
+        cheep, new = save(name, text, key)  # stored first: a broadcast cheep is never lost
     except InvalidCheep as error:
-        return refuse(str(error))
-    cheep = storage.save_cheep(name, text)  # stored first: a broadcast cheep is never lost
-    broadcast(cheep)
+        return refuse(str(error), error.status)
+    if new:
+        broadcast(cheep)
     if request.is_json:
         return jsonify(protocol.cheep_message(cheep)), 201
     # 303 See Other: the browser follows it with a GET, so reloading the page
@@ -154,21 +168,32 @@ def ws():
                 message = websocket.receive()
                 if message is None:  # the client closed the connection
                     break
-                try:
-                    if not rate_limit.allow():
-                        raise InvalidCheep(protocol.TOO_FAST)
-                    name, text = protocol.read_cheep(message)
-                    cheep = save(name, text)
-                except InvalidCheep as error:
-                    # Only the sender hears about it; the connection stays open.
-                    websocket.send(json.dumps(protocol.error_message(str(error))))
-                    continue
-                broadcast(cheep)
+                answer(websocket, message, rate_limit)
         except WebSocketError:
             pass  # it was closed meanwhile: dropped, or the server is stopping
     return ""
 
 
+def answer(websocket, message, rate_limit):
+    """Store a cheep and send it to every page, answer a ping, or say what is wrong."""
+    allowed = rate_limit.allow()  # every message counts, a refused one too
+    key = None
+    try:
+        data = protocol.read_message(message)
+        if data["type"] == "ping":  # the page checks that the connection still works
+            return websocket.send(json.dumps(protocol.PONG))
+        key = protocol.read_key(data)
+        if not allowed:
+            raise InvalidCheep(protocol.TOO_FAST)
+        name, text = protocol.check_cheep(data)
+        cheep, new = save(name, text, key)
+    except InvalidCheep as error:
+        # Only the sender hears about it; the connection stays open.
+        return websocket.send(json.dumps(protocol.error_message(str(error), key)))
+    if new:
+        broadcast(cheep)  # the sender's page gets it too: with its key, that is its acknowledgement
+    else:  # its key was stored before: sent again, so only the sender hears of it
+        websocket.send(json.dumps(protocol.cheep_message(cheep)))
 @app.errorhandler(WebsocketMismatch)
 def not_a_websocket(error):
     return "This address speaks WebSocket: open it with new WebSocket(...), not as a page.\n", 400

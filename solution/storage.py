@@ -24,15 +24,29 @@ def create_table():
         # Write-ahead logging: readers do not wait for a writer, and a crash
         # mid-write never damages the cheeps already committed.
         switch_to_wal(db)
+        # One worker at a time from here: two could both find the key column missing.
+        db.execute("BEGIN IMMEDIATE")
         db.execute(
             """CREATE TABLE IF NOT EXISTS cheeps (
                    id    INTEGER PRIMARY KEY AUTOINCREMENT,
                    name  TEXT NOT NULL,
                    cheep TEXT NOT NULL,
-                   time  TEXT NOT NULL
+                   time  TEXT NOT NULL,
+                   key   TEXT
                )"""
         )
+        add_key_column(db)
+        # UNIQUE: a key is stored once, so a cheep sent twice is stored once.
+        # (Cheeps without a key have NULL there, and NULLs never clash.)
+        db.execute("CREATE UNIQUE INDEX IF NOT EXISTS cheeps_key ON cheeps (key)")
         db.commit()
+
+
+def add_key_column(db):
+    """A cheeps.db made before cheeps had keys lacks the column: add it, keeping every cheep."""
+    columns = [column["name"] for column in db.execute("PRAGMA table_info(cheeps)")]
+    if "key" not in columns:
+        db.execute("ALTER TABLE cheeps ADD COLUMN key TEXT")
 
 
 def switch_to_wal(db, tries=100):
@@ -48,28 +62,39 @@ def switch_to_wal(db, tries=100):
             sleep(0.05)
 
 
-def save_cheep(name, cheep):
-    """Store a cheep and return it with its id; AUTOINCREMENT never reuses an id."""
+def save_cheep(name, cheep, key=None):
+    """Store a cheep; return it with its id, and True. AUTOINCREMENT never reuses an id.
+    A key stored before stores nothing: that returns the cheep stored with it, and False."""
     time = datetime.now(timezone.utc).isoformat(timespec="seconds")
     with closing(connect()) as db:
-        cursor = db.execute(
-            "INSERT INTO cheeps (name, cheep, time) VALUES (?, ?, ?)", (name, cheep, time)
-        )
-        db.commit()
-    return {"id": cursor.lastrowid, "name": name, "cheep": cheep, "time": time}
+        try:
+            with db:  # commits the insert
+                cursor = db.execute(
+                    "INSERT INTO cheeps (name, cheep, time, key) VALUES (?, ?, ?, ?)",
+                    (name, cheep, time, key),
+                )
+        except sqlite3.IntegrityError:  # the UNIQUE index: this key is stored already
+            row = db.execute("SELECT * FROM cheeps WHERE key = ?", (key,)).fetchone()
+            return as_cheep(row), False
+    return as_cheep({"id": cursor.lastrowid, "name": name, "cheep": cheep, "time": time, "key": key}), True
+
+
+def as_cheep(row):
+    """A row as a dict; a cheep sent without a key has no "key" at all."""
+    return {field: value for field, value in dict(row).items() if value is not None}
 
 
 def all_cheeps():
     """Every cheep, newest first, for the page."""
     with closing(connect()) as db:
-        return [dict(row) for row in db.execute("SELECT * FROM cheeps ORDER BY id DESC")]
+        return [as_cheep(row) for row in db.execute("SELECT * FROM cheeps ORDER BY id DESC")]
 
 
 def cheeps_since(cheep_id):
     """The cheeps stored after cheep_id, oldest first, for a page catching up."""
     with closing(connect()) as db:
         rows = db.execute("SELECT * FROM cheeps WHERE id > ? ORDER BY id", (cheep_id,))
-        return [dict(row) for row in rows]
+        return [as_cheep(row) for row in rows]
 
 
 def newest_id():

@@ -2,6 +2,7 @@
 import json
 import os
 import struct
+import threading
 import time
 import uuid
 
@@ -23,6 +24,29 @@ def post_cheep(server, name, cheep, **options):
     )
 
 
+def assert_each_key_stored_once_when_raced(servers, rounds=20):
+    """Post each of `rounds` keys to every server at the same moment, as workers racing;
+    each key must get one id, and be stored once."""
+    for _ in range(rounds):
+        key, text = new_key(), unique("raced")
+        start = threading.Barrier(len(servers))
+        answers = []
+
+        def post(server):
+            start.wait()
+            answers.append(post_json(server, "Ada", text, key))
+
+        threads = [threading.Thread(target=post, args=(server,)) for server in servers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert [answer.status_code for answer in answers] == [201] * len(servers)
+        assert len({answer.json()["id"] for answer in answers}) == 1, "Workers gave one key two ids."
+        stored = [cheep for cheep in cheeps_since(servers[0], 0) if cheep["cheep"] == text]
+        assert len(stored) == 1, f"A key sent to {len(servers)} workers at once was stored {len(stored)} times."
+
+
 def cheeps_since(server, since):
     """The stored cheeps after the id `since`, oldest first (the solution's catch-up)."""
     response = requests.get(server.url + "/api/cheeps", params={"since": since})
@@ -41,8 +65,21 @@ def get_page(server):
     return BeautifulSoup(response.text, "html.parser")
 
 
-def send_cheep(client, name, cheep):
-    client.send(json.dumps({"type": "cheep", "name": name, "cheep": cheep}))
+def new_key():
+    """A key for one cheep, as the solution's page makes them: 32 random hex digits."""
+    return uuid.uuid4().hex
+
+
+def send_cheep(client, name, cheep, key=None):
+    """Send a cheep over a WebSocket; with a key, as the solution's page does."""
+    message = {"type": "cheep", "name": name, "cheep": cheep}
+    client.send(json.dumps(message if key is None else {**message, "key": key}))
+
+
+def post_json(server, name, cheep, key=None):
+    """POST a cheep as JSON, as a script does; with a key, in the Idempotency-Key header."""
+    headers = {} if key is None else {"Idempotency-Key": key}
+    return requests.post(server.url + "/api/cheep", json={"name": name, "cheep": cheep}, headers=headers)
 
 
 def receive_json(client):

@@ -50,11 +50,15 @@ class Windows:
         self.foreign_requests = []
         self.socket_urls = []
 
-    def open(self, server, javascript=True):
+    def open(self, server, javascript=True, sockets=None):
+        """A window on the app. `sockets`, a function, is handed each WebSocket the page
+        opens to /ws (Playwright's WebSocketRoute): it can hold, drop or pass messages."""
         context = self.browser.new_context(viewport=WINDOW_SIZE, java_script_enabled=javascript)
         self.contexts.append(context)
         app_host = urlparse(server.url).netloc
         context.route("**/*", lambda route: self.allow_app_only(route, app_host))
+        if sockets:
+            context.route_web_socket("**/ws", sockets)
         page = context.new_page()
         page.on("websocket", lambda socket: self.opened_socket(socket.url, app_host))
         page.goto(server.url + "/")
@@ -105,3 +109,8 @@ def send(page, name, cheep, key=None):
 
 def feed(page):
     return page.locator("#feed > li")
+
+
+def unsent(page):
+    """The solution's cheeps shown as "Sending…": typed, and not stored yet."""
+    return page.locator("#unsent > li")

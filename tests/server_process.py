@@ -123,6 +123,12 @@ class ServerProcess:
         self.stop(close_sockets)
         return self.start()
 
+    def crash(self):
+        """Stop the server the hard way, as a crash or a power cut does: SIGKILL,
+        no goodbye to anyone. Its clients' sockets are left for them to notice."""
+        self.process.kill()
+        self.process.wait()
+
     def kill(self):
         self.close_sockets()
         if self.process and self.process.poll() is None:

@@ -14,7 +14,10 @@ import pytest
 import requests
 import websocket
 
-from app_client import cheeps_since, receive_close, send_cheep, unique, wait_until
+from app_client import (
+    assert_each_key_stored_once_when_raced, cheeps_since, new_key, receive_close, receive_json, send_cheep, unique,
+    wait_until,
+)
 from server_process import Gunicorn
 
 pytestmark = pytest.mark.many_workers
@@ -157,6 +160,24 @@ def test_with_the_cheeps_in_redis_every_worker_stores_and_reads_the_same_ones(wo
         stored = cheeps_since(worker, 0)
         assert [(c["id"], c["cheep"]) for c in stored] == [(1, texts[0]), (2, texts[1])]
         assert texts[0] in requests.get(worker.url + "/").text
+
+
+def test_with_the_cheeps_in_redis_one_key_sent_to_two_workers_at_the_same_moment_is_stored_once(
+    workers_sharing_redis_storage,
+):
+    assert_each_key_stored_once_when_raced(workers_sharing_redis_storage)
+
+
+def test_a_cheep_sent_again_to_another_worker_is_stored_once_with_the_same_id(two_workers):
+    first, second = two_workers
+    key, text = new_key(), unique("sent again elsewhere")
+    send_cheep(first.connect(), "Ada", text, key)  # its answer is never read: the page lost it
+    assert wait_until(lambda: text in [c["cheep"] for c in cheeps_since(first, 0)])
+    again = second.connect()  # the page reconnected, and nginx chose the other worker
+    send_cheep(again, "Ada", text, key)
+    answer = receive_json(again)
+    assert (answer["cheep"], answer["key"]) == (text, key)
+    assert [c["id"] for c in cheeps_since(second, 0) if c["cheep"] == text] == [answer["id"]]
 
 
 def test_with_the_cheeps_in_redis_a_cheep_sent_while_it_is_away_is_refused_with_a_reason(

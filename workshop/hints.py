@@ -279,6 +279,40 @@ HINTS = [
                "test_an_error_from_the_server_is_shown_to_the_user"),
     ),
     Hint(
+        "keys",
+        "A cheep sent with a key must be stored once: a UNIQUE index on the key column, and "
+        "a cheep whose key is stored already is answered, to its sender only, with the cheep "
+        "stored with it (the Idempotency-Key header for JSON, the form's hidden key field). "
+        "A key that is not 16 to 64 safe characters, or that came with another cheep, is refused.",
+        3, "A key for each cheep",
+        tests=("test_a_cheep_sent_twice_with_one_key_is_stored_once_and_its_sender_hears_the_same_id",
+               "test_a_cheep_sent_again_on_a_new_socket_is_stored_once",
+               "test_a_posted_cheep_with_an_idempotency_key_is_stored_once",
+               "test_the_form_carries_a_new_key_with_each_page_so_a_double_submit_stores_one_cheep",
+               "test_a_key_that_came_with_another_cheep_is_refused_with_a_reason",
+               "test_a_key_that_is_not_a_short_string_of_safe_characters_is_refused",
+               "test_a_refused_cheep_names_its_key_so_the_page_knows_which",
+               "test_a_ping_gets_a_pong_on_its_own_socket_only",
+               "test_a_cheep_stored_whose_answer_never_arrived_is_stored_once_when_sent_after_a_kill",
+               "test_a_cheeps_db_from_before_keys_keeps_every_cheep_and_gains_keys",
+               "test_two_workers_storing_one_key_at_the_same_moment_store_one_cheep"),
+    ),
+    Hint(
+        "sending",
+        "A cheep typed must wait on the page, shown as Sending… in #unsent and kept in "
+        "localStorage, until it comes back from the server with its key; it is sent again, "
+        "with the same key, on every new socket. A socket that answers nothing for 5 s is "
+        "replaced, and a refused cheep is never sent again.",
+        3, "Sending again until it comes back",
+        tests=("test_cheeps_typed_offline_show_as_sending_and_arrive_once_each_when_back_online",
+               "test_the_page_notices_by_itself_a_connection_that_went_silent",
+               "test_a_cheep_the_server_never_heard_survives_a_reload_and_is_sent_once",
+               "test_a_cheep_left_in_a_closed_tab_is_sent_by_the_next_page_that_opens",
+               "test_a_cheep_whose_answer_died_with_the_server_is_stored_once_and_shown_once",
+               "test_a_cheep_typed_while_the_page_is_reconnecting_is_sent_when_the_server_is_back",
+               "test_a_refused_cheep_stops_sending_says_why_gives_its_text_back_and_is_never_sent_again"),
+    ),
+    Hint(
         "frames",
         "A broken or oversized frame should close only its own socket, with the right code "
         "(1002, 1007, or 1009 past 4096 bytes), before the payload is read: sockets.py's "

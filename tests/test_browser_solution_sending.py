@@ -1,0 +1,161 @@
+"""The solution's promise in a real browser that a cheep typed is never lost: it shows
+as "Sending…" until the server has stored it, and is sent again, with the same key,
+on every new socket until then; offline, across a reload, a closed tab and a server
+that died before its answer arrived. Each cheep is stored once and shown once."""
+import re
+
+from playwright.sync_api import expect
+
+from app_client import cheeps_since, unique, wait_until
+from browser import ARRIVES, LIVE, feed, open_live, send, unsent
+
+RECONNECTING = re.compile("reconnecting", re.I)
+BACK = 15000  # milliseconds: a page finds a restarted server, or the network, within this
+NOTICED = 10000  # milliseconds: a socket that answers nothing is given up within this
+
+
+def times_stored(server, text):
+    return [cheep["cheep"] for cheep in cheeps_since(server, 0)].count(text)
+
+
+def shown_once_as_stored(page, text):
+    """The cheep is in the page's feed once, and no longer shown as sending."""
+    expect(feed(page).filter(has_text=text)).to_have_count(1, timeout=BACK)
+    expect(page.get_by_text(text)).to_have_count(1)
+    expect(unsent(page)).to_have_count(0)
+
+
+def test_cheeps_typed_offline_show_as_sending_and_arrive_once_each_when_back_online(server, windows):
+    a, b = open_live(windows, server), open_live(windows, server)
+    a.context.set_offline(True)  # the socket still looks open, and drops what it is sent
+    texts = [unique(f"offline {n}") for n in range(3)]
+    for text in texts:
+        send(a, "Ada", text)
+    expect(unsent(a)).to_have_count(3)
+    for text in texts:
+        expect(unsent(a).filter(has_text=text)).to_contain_text("Sending")
+    expect(a.locator("#status")).to_contain_text(RECONNECTING, timeout=NOTICED)
+    a.context.set_offline(False)
+    for text in texts:
+        shown_once_as_stored(a, text)
+        expect(b.get_by_text(text)).to_have_count(1, timeout=ARRIVES)
+    stored = [cheep["cheep"] for cheep in cheeps_since(server, 0)]
+    assert [text for text in stored if text in texts] == texts, "Stored twice, lost, or out of the order typed."
+
+
+def test_the_page_notices_by_itself_a_connection_that_went_silent(server, windows):
+    page = open_live(windows, server)
+    page.clock.install()  # the page's clock, moved on by the test: no need to wait 20 s
+    page.context.set_offline(True)
+
+    def noticed():
+        page.clock.fast_forward(1000)
+        return RECONNECTING.search(page.locator("#status").inner_text())
+
+    assert wait_until(noticed, 10), "The page still says it is live on a connection that answers nothing."
+    page.context.set_offline(False)
+    expect(page.locator("#status")).to_have_text(LIVE, timeout=BACK)
+
+
+def test_a_cheep_the_server_never_heard_survives_a_reload_and_is_sent_once(server, windows):
+    reach_the_server = []  # empty: the page's socket opens, and what it sends goes nowhere
+
+    def sockets(route):
+        if reach_the_server:
+            route.connect_to_server()  # from now on, messages pass both ways
+
+    a = windows.open(server, sockets=sockets)
+    expect(a.locator("#status")).to_have_text(LIVE)
+    b = open_live(windows, server)
+    text = unique("reloaded")
+    send(a, "Ada", text)
+    expect(unsent(a).filter(has_text=text)).to_contain_text("Sending")
+    a.reload()
+    expect(unsent(a).filter(has_text=text)).to_contain_text("Sending"), "The reload lost the unsent cheep."
+    reach_the_server.append(True)
+    shown_once_as_stored(a, text)
+    expect(b.get_by_text(text)).to_have_count(1, timeout=ARRIVES)
+    assert times_stored(server, text) == 1
+
+
+def test_a_cheep_left_in_a_closed_tab_is_sent_by_the_next_page_that_opens(server, windows):
+    a = open_live(windows, server)
+    a.context.set_offline(True)
+    text = unique("closed tab")
+    send(a, "Ada", text)
+    expect(unsent(a)).to_have_count(1)
+    context = a.context
+    again = context.new_page()  # another tab in the same browser, blank for now
+    with a.expect_event("close"):
+        a.close(run_before_unload=True)  # as a person closes a tab: it may say goodbye
+    context.set_offline(False)
+    again.goto(server.url + "/")
+    shown_once_as_stored(again, text)
+    assert times_stored(server, text) == 1
+
+
+def test_a_cheep_whose_answer_died_with_the_server_is_stored_once_and_shown_once(start_server, windows):
+    server = start_server()
+    text = unique("answer lost")
+    routes = []
+
+    def sockets(route):
+        routes.append(route)
+        to_server = route.connect_to_server()
+        route.on_message(to_server.send)
+        to_server.on_message(lambda message: answer(route, message))
+
+    def answer(route, message):
+        if route is routes[0] and text in message:
+            return  # the first socket's answer to this cheep never arrives
+        route.send(message)
+
+    a = windows.open(server, sockets=sockets)
+    expect(a.locator("#status")).to_have_text(LIVE)
+    send(a, "Ada", text)
+    assert wait_until(lambda: times_stored(server, text)), "The cheep was never stored."
+    server.crash()  # stored, and the page never heard so: it still shows it as sending
+    expect(unsent(a).filter(has_text=text)).to_contain_text("Sending")
+    server.start()
+    shown_once_as_stored(a, text)
+    b = open_live(windows, server)
+    expect(b.get_by_text(text)).to_have_count(1)
+    assert times_stored(server, text) == 1
+
+
+def test_a_cheep_typed_while_the_page_is_reconnecting_is_sent_when_the_server_is_back(start_server, windows):
+    server = start_server()
+    a = open_live(windows, server)
+    server.stop()
+    expect(a.locator("#status")).to_contain_text(RECONNECTING)
+    text = unique("while away")
+    send(a, "Ada", text)
+    expect(unsent(a).filter(has_text=text)).to_contain_text("Sending")
+    expect(a.locator("#error")).to_be_empty()
+    server.start()
+    shown_once_as_stored(a, text)
+    b = open_live(windows, server)
+    expect(b.get_by_text(text)).to_have_count(1)
+
+
+def test_a_refused_cheep_stops_sending_says_why_gives_its_text_back_and_is_never_sent_again(
+    start_server, windows
+):
+    server = start_server()
+    a = windows.open(server)
+    frames = []
+    a.on("websocket", lambda socket: socket.on("framesent", lambda frame: frames.append(frame)))
+    a.reload()
+    expect(a.locator("#status")).to_have_text(LIVE)
+    a.evaluate("document.getElementById('cheep').removeAttribute('maxlength')")
+    too_long = "y" * 77
+    send(a, "Ada", too_long)
+    expect(a.locator("#error")).to_contain_text("76")
+    expect(unsent(a)).to_have_count(0)
+    assert a.input_value("#cheep") == too_long, "The refused cheep's text was not given back to edit."
+    server.restart()  # a new socket, which would send again anything still unsent
+    expect(a.locator("#status")).to_have_text(LIVE, timeout=BACK)
+    text = unique("after")
+    send(a, "Ada", text)
+    shown_once_as_stored(a, text)
+    assert sum(too_long in frame for frame in frames) == 1, "The refused cheep was sent again."
