@@ -4,7 +4,8 @@ client -> server   {"type": "cheep", "name": "...", "cheep": "...", "key": "<opt
 server -> client   {"type": "cheep", "id": 7, "name": "...", "cheep": "...", "time": "<ISO-8601, UTC>"}
                    (and "key", when the cheep was sent with one)
 server -> client   {"type": "error", "message": "<why your last message was refused>"}
-                   (and "key", when the refused cheep had one)
+                   (and "key", when the refused cheep had one; "retry": true, when
+                   the same cheep may be stored if it is sent again in a moment)
 client -> server   {"type": "ping"}   answered with   {"type": "pong"}
 
 A key is a random string the page makes for each cheep. The server stores a key
@@ -26,11 +27,13 @@ KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")  # a crypto.randomUUID() fits, or 32 h
 
 class InvalidCheep(ValueError):
     """A message the server refuses. Its text says why, for the person who sent it;
-    its status is the HTTP status that says it over HTTP."""
+    its status is the HTTP status that says it over HTTP; retry says whether the same
+    cheep may be stored if it is sent again in a moment (too fast, storage away)."""
 
-    def __init__(self, reason, status=400):
+    def __init__(self, reason, status=400, retry=False):
         super().__init__(reason)
         self.status = status
+        self.retry = retry
 
 
 def read_message(message):
@@ -47,7 +50,7 @@ def read_message(message):
     if data.get("type") not in ("cheep", "ping"):
         raise InvalidCheep('The message "type" must be "cheep" (or "ping").')
     if set(data) - {"type", "name", "cheep", "key"}:
-        raise InvalidCheep('A cheep has only the fields "type", "name", "cheep" and "key".')
+        raise InvalidCheep('A message has only the fields "type", "name", "cheep" and "key".')
     return data
 
 
@@ -88,9 +91,15 @@ def cheep_message(cheep):
     return {"type": "cheep", **cheep}
 
 
-def error_message(reason, key=None):
-    """An error; with the key of the cheep it refuses, so that the page knows which one."""
-    return {"type": "error", "message": reason, **({"key": key} if key else {})}
+def error_message(reason, key=None, retry=False):
+    """An error; with the key of the cheep it refuses, so that the page knows which one,
+    and whether that cheep may be sent again."""
+    message = {"type": "error", "message": reason}
+    if key:
+        message["key"] = key
+    if retry:
+        message["retry"] = True
+    return message
 
 
 PONG = {"type": "pong"}

@@ -77,7 +77,7 @@ def save(name, text, key=None):
         cheep, new = storage.save_cheep(name, text, key)
     except storage.Unavailable as error:
         app.logger.warning("A cheep was not stored: %s", error)
-        raise InvalidCheep(protocol.STORAGE_AWAY, 503) from None
+        raise InvalidCheep(protocol.STORAGE_AWAY, 503, retry=True) from None
     if (cheep["name"], cheep["cheep"]) != (name, text):  # the key of another cheep
         raise InvalidCheep(protocol.KEY_REUSED, 422)
     return cheep, new
@@ -85,7 +85,7 @@ def save(name, text, key=None):
 
 @app.route("/")
 def index():
-    return render_template(
+    page = render_template(
         "index.html",
         cheeps=storage.all_cheeps(),
         # A new key with each page: a form sent twice (a double click, a resubmit) stores one cheep.
@@ -93,6 +93,8 @@ def index():
         name_limit=protocol.NAME_LIMIT,
         cheep_limit=protocol.CHEEP_LIMIT,
     )
+    # Never from the browser's cache: the Back button brings a fresh page, with a fresh key.
+    return page, {"Cache-Control": "no-store"}
 
 
 @app.route("/api/cheep", methods=["POST"])
@@ -103,6 +105,8 @@ def post_cheep():
         return refuse("Send the cheep as a form or as a JSON object.")
     # The same key twice stores one cheep. The form sends its key as a field;
     # JSON sends it in the Idempotency-Key header, as HTTP APIs do.
+    if request.is_json and "key" in data:
+        return refuse("Send the key in the Idempotency-Key header, not in the JSON body.")
     try:
         if request.is_json:
             key = protocol.read_key(request.headers, "Idempotency-Key")
@@ -181,19 +185,24 @@ def answer(websocket, message, rate_limit):
     try:
         data = protocol.read_message(message)
         if data["type"] == "ping":  # the page checks that the connection still works
-            return websocket.send(json.dumps(protocol.PONG))
+            websocket.send(json.dumps(protocol.PONG))
+            return
+        # The key first, so that a refusal, "too fast" too, names the cheep it refuses.
         key = protocol.read_key(data)
         if not allowed:
-            raise InvalidCheep(protocol.TOO_FAST)
+            raise InvalidCheep(protocol.TOO_FAST, retry=True)
         name, text = protocol.check_cheep(data)
         cheep, new = save(name, text, key)
     except InvalidCheep as error:
         # Only the sender hears about it; the connection stays open.
-        return websocket.send(json.dumps(protocol.error_message(str(error), key)))
+        websocket.send(json.dumps(protocol.error_message(str(error), key, error.retry)))
+        return
     if new:
         broadcast(cheep)  # the sender's page gets it too: with its key, that is its acknowledgement
     else:  # its key was stored before: sent again, so only the sender hears of it
         websocket.send(json.dumps(protocol.cheep_message(cheep)))
+
+
 @app.errorhandler(WebsocketMismatch)
 def not_a_websocket(error):
     return "This address speaks WebSocket: open it with new WebSocket(...), not as a page.\n", 400

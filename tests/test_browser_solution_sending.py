@@ -3,7 +3,10 @@ as "Sending…" until the server has stored it, and is sent again, with the same
 on every new socket until then; offline, across a reload, a closed tab and a server
 that died before its answer arrived. Each cheep is stored once and shown once."""
 import re
+from contextlib import suppress
+from datetime import datetime, timedelta
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from app_client import cheeps_since, unique, wait_until
@@ -22,7 +25,7 @@ def shown_once_as_stored(page, text):
     """The cheep is in the page's feed once, and no longer shown as sending."""
     expect(feed(page).filter(has_text=text)).to_have_count(1, timeout=BACK)
     expect(page.get_by_text(text)).to_have_count(1)
-    expect(unsent(page)).to_have_count(0)
+    expect(unsent(page).filter(has_text=text)).to_have_count(0)
 
 
 def test_cheeps_typed_offline_show_as_sending_and_arrive_once_each_when_back_online(server, windows):
@@ -138,24 +141,80 @@ def test_a_cheep_typed_while_the_page_is_reconnecting_is_sent_when_the_server_is
     expect(b.get_by_text(text)).to_have_count(1)
 
 
-def test_a_refused_cheep_stops_sending_says_why_gives_its_text_back_and_is_never_sent_again(
+def test_a_refused_cheep_stops_sending_says_why_and_is_never_sent_again_and_edit_gives_it_back(
     start_server, windows
 ):
     server = start_server()
-    a = windows.open(server)
-    frames = []
-    a.on("websocket", lambda socket: socket.on("framesent", lambda frame: frames.append(frame)))
-    a.reload()
-    expect(a.locator("#status")).to_have_text(LIVE)
-    a.evaluate("document.getElementById('cheep').removeAttribute('maxlength')")
+    a, frames = open_live_counting_frames(windows, server)
+    a.evaluate("document.getElementById('cheep').removeAttribute('maxlength')")  # an old or doctored page
     too_long = "y" * 77
     send(a, "Ada", too_long)
     expect(a.locator("#error")).to_contain_text("76")
-    expect(unsent(a)).to_have_count(0)
-    assert a.input_value("#cheep") == too_long, "The refused cheep's text was not given back to edit."
+    expect(unsent(a).filter(has_text=too_long)).to_contain_text("Not sent")
+    expect(feed(a).filter(has_text=too_long)).to_have_count(0)
     server.restart()  # a new socket, which would send again anything still unsent
     expect(a.locator("#status")).to_have_text(LIVE, timeout=BACK)
     text = unique("after")
     send(a, "Ada", text)
     shown_once_as_stored(a, text)
     assert sum(too_long in frame for frame in frames) == 1, "The refused cheep was sent again."
+    unsent(a).get_by_role("button", name="Edit").click()
+    assert a.input_value("#cheep") == too_long, "Edit did not give the refused cheep's text back."
+    expect(unsent(a)).to_have_count(0)
+
+
+def test_a_cheep_too_big_for_the_socket_is_not_sent_again_and_the_page_goes_on(server, windows):
+    a, frames = open_live_counting_frames(windows, server)
+    a.evaluate("document.getElementById('cheep').removeAttribute('maxlength')")
+    huge = "z" * 5000  # over the 4096 bytes of a message: the server closes the socket
+    send(a, "Ada", huge)
+    expect(unsent(a).filter(has_text=huge)).to_contain_text("Not sent: Message too big")
+    expect(a.locator("#status")).to_have_text(LIVE, timeout=BACK)
+    text = unique("after the big one")
+    send(a, "Ada", text)
+    shown_once_as_stored(a, text)
+    assert sum(huge in frame for frame in frames) == 1, "The cheep too big was sent again."
+
+
+def test_twelve_cheeps_typed_offline_all_arrive_once_though_only_ten_may_go_at_once(server, windows):
+    a = open_live(windows, server)
+    a.context.set_offline(True)
+    texts = [unique(f"queued {n}") for n in range(12)]
+    for text in texts:
+        send(a, "Ada", text)
+    expect(unsent(a)).to_have_count(12)
+    expect(a.locator("#status")).to_contain_text(RECONNECTING, timeout=NOTICED)
+    a.context.set_offline(False)
+    for text in texts:
+        shown_once_as_stored(a, text)
+    stored = [cheep["cheep"] for cheep in cheeps_since(server, 0)]
+    assert all(stored.count(text) == 1 for text in texts)
+
+
+def test_a_cheep_left_by_a_tab_that_crashed_is_sent_by_a_page_opened_later(server, windows):
+    a = open_live(windows, server)
+    a.context.set_offline(True)
+    text = unique("crashed tab")
+    send(a, "Ada", text)
+    expect(unsent(a)).to_have_count(1)
+    context = a.context
+    again = context.new_page()
+    with a.expect_event("crash"), suppress(PlaywrightError):  # a crashed tab never answers
+        context.new_cdp_session(a).send("Page.crash", timeout=1000)  # no pagehide: the tab just dies
+    a.close()  # its crashed window, closed
+    context.set_offline(False)
+    # Two minutes later, by the new tab's clock: that tab has long been gone.
+    again.clock.install(time=datetime.now() + timedelta(minutes=2))
+    again.goto(server.url + "/")
+    shown_once_as_stored(again, text)
+    assert times_stored(server, text) == 1
+
+
+def open_live_counting_frames(windows, server):
+    """A live window, and the list of every frame its sockets send."""
+    page = windows.open(server)
+    frames = []
+    page.on("websocket", lambda socket: socket.on("framesent", lambda frame: frames.append(frame)))
+    page.reload()
+    expect(page.locator("#status")).to_have_text(LIVE)
+    return page, frames

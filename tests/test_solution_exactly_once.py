@@ -141,6 +141,29 @@ def test_a_refused_cheep_names_its_key_so_the_page_knows_which(connect):
     assert error == {"type": "error", "message": '"cheep" must be 1 to 76 characters long.', "key": key}
 
 
+def test_a_cheep_refused_only_for_now_says_so_so_that_the_page_sends_it_again_later(connect):
+    sender = connect()
+    keys = [new_key() for _ in range(11)]  # one more than may go at once
+    for key in keys:
+        send_cheep(sender, "Ada", unique("burst"), key)
+    answers = [receive_json(sender) for _ in keys]
+    refused = [answer for answer in answers if answer["type"] == "error"]
+    assert refused, "The burst was never too fast."
+    assert all(answer["retry"] is True and answer["key"] in keys for answer in refused)
+    assert all("retry" not in answer for answer in answers if answer["type"] == "cheep")
+
+
+def test_a_key_in_a_json_body_is_refused_with_where_it_belongs(server):
+    before = newest_id(server)
+    answer = requests.post(server.url + "/api/cheep", json={"name": "Ada", "cheep": "hi", "key": new_key()})
+    assert answer.status_code == 400 and "Idempotency-Key" in answer.json()["message"]
+    assert cheeps_since(server, before) == []
+
+
+def test_the_page_is_never_kept_in_the_browsers_cache_so_back_brings_a_fresh_key(server):
+    assert requests.get(server.url + "/").headers["Cache-Control"] == "no-store"
+
+
 def test_a_ping_gets_a_pong_on_its_own_socket_only(connect):
     pinger, bystander = connect(), connect()
     pinger.send(json.dumps({"type": "ping"}))
@@ -187,6 +210,21 @@ def cheeps_on_the_page(server):
     """(id, cheep) of every cheep on the page, oldest first: step 2 has no /api/cheeps."""
     items = get_page(server).select("#feed li")
     return [(int(item["data-id"]), item.select_one(".text").get_text()) for item in reversed(items)]
+
+
+def test_two_workers_starting_together_on_a_cheeps_db_from_before_keys_both_open_it(start_server, tmp_path):
+    database = tmp_path / "from-step-2.db"
+    old = ServerProcess(ROOT / "step2_client", database).start()
+    try:
+        post_cheep(old, "Ada", unique("old"))
+    finally:
+        old.kill()
+    workers = [start_server(database=database, wait=False) for _ in range(2)]  # at the same moment
+    for worker in workers:
+        worker.wait_until_ready()
+    key, text = new_key(), unique("after")
+    assert [post_json(worker, "Ada", text, key).status_code for worker in workers] == [201, 201]
+    assert [c["cheep"] for c in cheeps_since(workers[0], 0)].count(text) == 1
 
 
 def test_two_workers_storing_one_key_at_the_same_moment_store_one_cheep(start_server, tmp_path):

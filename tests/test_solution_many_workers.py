@@ -190,6 +190,7 @@ def test_with_the_cheeps_in_redis_a_cheep_sent_while_it_is_away_is_refused_with_
     assert json.loads(page.recv()) == {
         "type": "error",
         "message": "Cheeper cannot reach its storage just now: try again in a moment. Nothing was stored.",
+        "retry": True,
     }
     response = requests.post(first.url + "/api/cheep", json={"name": "Ada", "cheep": "hello"})
     assert response.status_code == 503 and "cannot reach its storage" in response.json()["message"]

@@ -294,15 +294,20 @@ HINTS = [
                "test_a_refused_cheep_names_its_key_so_the_page_knows_which",
                "test_a_ping_gets_a_pong_on_its_own_socket_only",
                "test_a_cheep_stored_whose_answer_never_arrived_is_stored_once_when_sent_after_a_kill",
+               "test_a_cheep_refused_only_for_now_says_so_so_that_the_page_sends_it_again_later",
+               "test_a_key_in_a_json_body_is_refused_with_where_it_belongs",
+               "test_the_page_is_never_kept_in_the_browsers_cache_so_back_brings_a_fresh_key",
                "test_a_cheeps_db_from_before_keys_keeps_every_cheep_and_gains_keys",
+               "test_two_workers_starting_together_on_a_cheeps_db_from_before_keys_both_open_it",
                "test_two_workers_storing_one_key_at_the_same_moment_store_one_cheep"),
     ),
     Hint(
         "sending",
         "A cheep typed must wait on the page, shown as Sending… in #unsent and kept in "
         "localStorage, until it comes back from the server with its key; it is sent again, "
-        "with the same key, on every new socket. A socket that answers nothing for 5 s is "
-        "replaced, and a refused cheep is never sent again.",
+        "with the same key, on every new socket, and a moment later after an error with "
+        '"retry": true. A socket that answers nothing for 5 s is replaced. A cheep refused '
+        "for good (or closed with 1009) shows Not sent, and is never sent again.",
         3, "Sending again until it comes back",
         tests=("test_cheeps_typed_offline_show_as_sending_and_arrive_once_each_when_back_online",
                "test_the_page_notices_by_itself_a_connection_that_went_silent",
@@ -310,7 +315,10 @@ HINTS = [
                "test_a_cheep_left_in_a_closed_tab_is_sent_by_the_next_page_that_opens",
                "test_a_cheep_whose_answer_died_with_the_server_is_stored_once_and_shown_once",
                "test_a_cheep_typed_while_the_page_is_reconnecting_is_sent_when_the_server_is_back",
-               "test_a_refused_cheep_stops_sending_says_why_gives_its_text_back_and_is_never_sent_again"),
+               "test_a_refused_cheep_stops_sending_says_why_and_is_never_sent_again_and_edit_gives_it_back",
+               "test_a_cheep_too_big_for_the_socket_is_not_sent_again_and_the_page_goes_on",
+               "test_twelve_cheeps_typed_offline_all_arrive_once_though_only_ten_may_go_at_once",
+               "test_a_cheep_left_by_a_tab_that_crashed_is_sent_by_a_page_opened_later"),
     ),
     Hint(
         "frames",

@@ -1,6 +1,6 @@
 // Cheeper's live feed: send cheeps over a WebSocket, show every cheep as it
 // arrives, and when the connection drops, reconnect and catch up by itself.
-// A cheep typed is never lost: it waits on the page, "sending…", until the
+// A cheep typed is never lost: it waits on the page, "Sending…", until the
 // server has stored it, and goes again on every new socket until then.
 $(function () {
   const $feed = $("#feed");
@@ -11,10 +11,11 @@ $(function () {
   const longestRetryDelay = 10000;
   const answerTime = 5000; // a socket that answers nothing for this long is dead
   const quietTime = 15000; // after this long with nothing heard, the page asks: a ping
+  const tryAgainTime = 2000; // before sending again a cheep the server could not take yet
   let retryDelay = firstRetryDelay;
   let socket = null;
   let lastHeard = Date.now();
-  let unansweredSince = null; // when the page sent something and has heard nothing since
+  let unansweredSince = null; // when the page sent something that has had no answer yet
 
   function socketUrl() {
     // Back to the host and port this page came from; wss: when the page is https:.
@@ -46,11 +47,13 @@ $(function () {
   // The cheeps this tab typed that the server has not stored yet live in
   // localStorage, so that a reload, a crash or a closed tab loses none. Each
   // tab keeps a list of its own, named by an id that sessionStorage keeps for
-  // the tab across reloads and when a closed tab is reopened. A tab that goes
-  // away marks its list "left", and the next Cheeper page that opens takes it
-  // over: two open tabs never send the same cheeps.
+  // the tab across reloads and when a closed tab is reopened. A tab renews the
+  // time on its list while it is open, and clears it when it goes away; the
+  // next Cheeper page takes over a list whose tab has gone, and sends it. So
+  // two open tabs do not send the same cheeps.
   const listPrefix = "cheeper-unsent-";
   const myList = listPrefix + tabId();
+  const goneAfter = 90000; // milliseconds: longer than a tab in the background waits between timers
 
   function tabId() {
     const id = sessionStorage.getItem("cheeper-tab") || newKey();
@@ -60,27 +63,31 @@ $(function () {
 
   function readList(name) {
     try {
-      return JSON.parse(localStorage.getItem(name)) || { cheeps: [] };
+      const list = JSON.parse(localStorage.getItem(name));
+      if (list && Array.isArray(list.cheeps)) {
+        return list;
+      }
     } catch (error) {
-      return { cheeps: [] }; // not ours, or damaged: start afresh
+      // not valid JSON: damaged, so start afresh below
     }
+    return { cheeps: [], seen: 0 };
   }
 
   function unsentCheeps() {
     return readList(myList).cheeps;
   }
 
-  function keepUnsent(cheeps, left) {
+  function keepUnsent(cheeps, seen = Date.now()) {
     if (cheeps.length) {
-      localStorage.setItem(myList, JSON.stringify({ cheeps: cheeps, left: Boolean(left) }));
+      localStorage.setItem(myList, JSON.stringify({ cheeps: cheeps, seen: seen }));
     } else {
       localStorage.removeItem(myList);
     }
   }
 
-  function takeOverLeftLists() {
+  function takeOverListsOfTabsGone() {
     Object.keys(localStorage).forEach(function (name) {
-      if (name.startsWith(listPrefix) && name !== myList && readList(name).left) {
+      if (name.startsWith(listPrefix) && name !== myList && Date.now() - readList(name).seen > goneAfter) {
         const theirs = readList(name).cheeps;
         localStorage.removeItem(name);
         keepUnsent(unsentCheeps().concat(theirs));
@@ -99,27 +106,50 @@ $(function () {
   }
 
   function showUnsent() {
-    $unsent.empty();
+    $unsent.children(".sending").remove();
     unsentCheeps().forEach(function (cheep) {
       $unsent.prepend(renderUnsent(cheep)); // the newest on top
     });
   }
 
-  // Stored (it came back with its key) or refused: it is not unsent any more.
-  // Returns the cheep, or undefined when this tab had no cheep with that key.
+  function unsentItem(key) {
+    return $unsent.children().filter(function () { return $(this).attr("data-key") === key; });
+  }
+
+  // Stored, or refused for good: no longer unsent. Returns the cheep, or
+  // undefined when this tab has no unsent cheep with that key.
   function forgetUnsent(key) {
     const cheeps = unsentCheeps();
     const cheep = cheeps.find(function (unsent) { return unsent.key === key; });
-    keepUnsent(cheeps.filter(function (unsent) { return unsent.key !== key; }));
-    $unsent.children().filter(function () { return $(this).attr("data-key") === key; }).remove();
+    if (cheep) {
+      keepUnsent(cheeps.filter(function (unsent) { return unsent.key !== key; }));
+      unsentItem(key).filter(".sending").remove();
+    }
     return cheep;
+  }
+
+  function showNotSent(key, reason) {
+    // A cheep refused for good is never sent again. It stays in view, with the
+    // reason and a button that puts its text back in the form, to fix and resend.
+    const cheep = forgetUnsent(key);
+    if (!cheep) {
+      return;
+    }
+    const $item = renderUnsent(cheep).attr("class", "cheep not-sent");
+    const $edit = $("<button type='button' class='edit'>Edit</button>").on("click", function () {
+      $("#name").val(cheep.name);
+      $("#cheep").val(cheep.cheep).trigger("focus");
+      $item.remove();
+    });
+    $item.find(".state").text("Not sent: " + reason + " ").append($edit);
+    $unsent.prepend($item);
   }
 
   // The feed stays in id order, newest first, and shows each cheep once, even
   // when a live cheep and a caught-up one arrive in either order.
   function showCheep(cheep) {
-    if (cheep.key) {
-      forgetUnsent(cheep.key); // it is stored: no longer "sending…"
+    if (cheep.key && forgetUnsent(cheep.key)) {
+      unansweredSince = null; // the answer to a cheep this page sent
     }
     const ids = $feed.children().map(function () { return Number($(this).attr("data-id")); }).get();
     if (ids.includes(cheep.id)) {
@@ -134,12 +164,21 @@ $(function () {
   }
 
   function refused(error) {
-    // A refused cheep is never sent again: say why, and give its text back to edit.
-    const cheep = error.key && forgetUnsent(error.key);
-    if (cheep && !$("#cheep").val()) {
-      $("#cheep").val(cheep.cheep);
-    }
+    unansweredSince = null; // an answer too
     $error.text(error.message);
+    if (error.retry) {
+      // Too fast, or the storage away for a moment: the same cheep may go through soon.
+      setTimeout(function () { sendAgain(error.key); }, tryAgainTime);
+    } else if (error.key) {
+      showNotSent(error.key, error.message);
+    }
+  }
+
+  function sendAgain(key) {
+    const cheep = unsentCheeps().find(function (unsent) { return unsent.key === key; });
+    if (cheep && socket.readyState === WebSocket.OPEN) {
+      send(cheep);
+    } // otherwise it is stored already, or it goes when the next socket opens
   }
 
   function newestId() {
@@ -157,33 +196,37 @@ $(function () {
     unansweredSince = unansweredSince || Date.now();
   }
 
-  function heard() {
-    lastHeard = Date.now();
-    unansweredSince = null;
-  }
-
   function connect() {
     socket = new WebSocket(socketUrl());
 
     socket.onopen = function () {
       retryDelay = firstRetryDelay;
-      heard();
+      lastHeard = Date.now();
+      unansweredSince = null;
       setStatus("live", "Live: new cheeps appear as they are sent.");
       unsentCheeps().forEach(send); // in the order typed; one stored already comes back at once
       catchUp(); // what was sent while this page was loading or away
     };
 
     socket.onmessage = function (event) {
-      heard();
+      lastHeard = Date.now();
       const message = JSON.parse(event.data);
       if (message.type === "cheep") {
         showCheep(message);
       } else if (message.type === "error") {
         refused(message);
-      } // "pong", the answer to a ping: hearing it was the point
+      } else if (message.type === "pong") {
+        unansweredSince = null; // the answer to the page's ping: the connection works
+      }
     };
 
     socket.onclose = function (event) {
+      if (event.code === 1009 && unsentCheeps().length) {
+        // "Message too big". The server answered every message before it, in
+        // order, so it was the first cheep still unsent: sending it again would
+        // only close the next socket too.
+        showNotSent(unsentCheeps()[0].key, event.reason);
+      }
       // The server may say why, as when it restarts: "Cheeper is restarting."
       reconnectSoon(event.reason || "Disconnected from the live feed.");
     };
@@ -198,10 +241,11 @@ $(function () {
   }
 
   // A connection can die without a close event: Wi-Fi gone, or a network that
-  // silently drops everything. So every second the page checks: nothing heard
-  // for a while, it sends a ping; something sent and nothing heard for 5 s,
-  // it stops waiting for that socket and opens a new one.
+  // silently drops everything. So every second the page checks: something it
+  // sent has had no answer for 5 s, it stops waiting for that socket and opens
+  // a new one; nothing heard for 15 s, it sends a ping, which the server answers.
   function watchConnection() {
+    keepUnsent(unsentCheeps()); // and this tab is still here: its list is its own
     if (socket.readyState !== WebSocket.OPEN) {
       return;
     }
@@ -236,12 +280,13 @@ $(function () {
     $error.text("");
   });
 
-  // Leaving (a reload, a closed tab): mark the list left. Back: it is this tab's again.
-  $(window).on("pagehide", function () { keepUnsent(unsentCheeps(), true); });
+  // Going away (a reload, a closed tab): this list may be taken over at once.
+  // Back (from the browser's history): it is this tab's own again.
+  $(window).on("pagehide", function () { keepUnsent(unsentCheeps(), 0); });
   $(window).on("pageshow", function () { keepUnsent(unsentCheeps()); showUnsent(); });
 
   keepUnsent(unsentCheeps()); // this tab's list again, after a reload
-  takeOverLeftLists();
+  takeOverListsOfTabsGone();
   $feed.children("[data-key]").each(function () { forgetUnsent($(this).attr("data-key")); }); // stored already
   showUnsent();
   connect();
