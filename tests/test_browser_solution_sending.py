@@ -3,13 +3,14 @@ as "Sending…" until the server has stored it, and is sent again, with the same
 on every new socket until then; offline, across a reload, a closed tab and a server
 that died before its answer arrived. Each cheep is stored once and shown once."""
 import re
+import time
 from contextlib import suppress
 from datetime import datetime, timedelta
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from app_client import cheeps_since, unique, wait_until
+from app_client import cheeps_since, post_cheep, unique, wait_until
 from browser import ARRIVES, LIVE, feed, open_live, send, unsent
 
 RECONNECTING = re.compile("reconnecting", re.I)
@@ -19,6 +20,15 @@ NOTICED = 10000  # milliseconds: a socket that answers nothing is given up withi
 
 def times_stored(server, text):
     return [cheep["cheep"] for cheep in cheeps_since(server, 0)].count(text)
+
+
+def wait_while_routing(page, condition, seconds=3):
+    """wait_until(), for a page whose sockets a route handler passes on: the handler
+    runs only while Playwright is called, so wait with the page, not with time.sleep()."""
+    deadline = time.monotonic() + seconds
+    while not (result := condition()) and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    return result
 
 
 def shown_once_as_stored(page, text):
@@ -60,14 +70,25 @@ def test_the_page_notices_by_itself_a_connection_that_went_silent(server, window
     expect(page.locator("#status")).to_have_text(LIVE, timeout=BACK)
 
 
+class DeadNetwork:
+    """Hand to windows.open(sockets=...). Until it is mended, each socket the page opens
+    looks open, and what the page sends on it goes nowhere: a network that died
+    without a word. Unlike an offline browser, it can never deliver it later."""
+
+    def __init__(self):
+        self.mended = False
+
+    def __call__(self, route):
+        if self.mended:
+            route.connect_to_server()  # messages pass both ways
+
+    def mend(self):
+        self.mended = True
+
+
 def test_a_cheep_the_server_never_heard_survives_a_reload_and_is_sent_once(server, windows):
-    reach_the_server = []  # empty: the page's socket opens, and what it sends goes nowhere
-
-    def sockets(route):
-        if reach_the_server:
-            route.connect_to_server()  # from now on, messages pass both ways
-
-    a = windows.open(server, sockets=sockets)
+    network = DeadNetwork()
+    a = windows.open(server, sockets=network)
     expect(a.locator("#status")).to_have_text(LIVE)
     b = open_live(windows, server)
     text = unique("reloaded")
@@ -75,23 +96,23 @@ def test_a_cheep_the_server_never_heard_survives_a_reload_and_is_sent_once(serve
     expect(unsent(a).filter(has_text=text)).to_contain_text("Sending")
     a.reload()
     expect(unsent(a).filter(has_text=text)).to_contain_text("Sending"), "The reload lost the unsent cheep."
-    reach_the_server.append(True)
+    network.mend()
     shown_once_as_stored(a, text)
     expect(b.get_by_text(text)).to_have_count(1, timeout=ARRIVES)
     assert times_stored(server, text) == 1
 
 
 def test_a_cheep_left_in_a_closed_tab_is_sent_by_the_next_page_that_opens(server, windows):
-    a = open_live(windows, server)
-    a.context.set_offline(True)
+    network = DeadNetwork()
+    a = windows.open(server, sockets=network)
+    expect(a.locator("#status")).to_have_text(LIVE)
     text = unique("closed tab")
     send(a, "Ada", text)
     expect(unsent(a)).to_have_count(1)
-    context = a.context
-    again = context.new_page()  # another tab in the same browser, blank for now
+    again = a.context.new_page()  # another tab in the same browser, blank for now
     with a.expect_event("close"):
         a.close(run_before_unload=True)  # as a person closes a tab: it may say goodbye
-    context.set_offline(False)
+    network.mend()
     again.goto(server.url + "/")
     shown_once_as_stored(again, text)
     assert times_stored(server, text) == 1
@@ -116,7 +137,7 @@ def test_a_cheep_whose_answer_died_with_the_server_is_stored_once_and_shown_once
     a = windows.open(server, sockets=sockets)
     expect(a.locator("#status")).to_have_text(LIVE)
     send(a, "Ada", text)
-    assert wait_until(lambda: times_stored(server, text)), "The cheep was never stored."
+    assert wait_while_routing(a, lambda: times_stored(server, text)), "The cheep was never stored."
     server.crash()  # stored, and the page never heard so: it still shows it as sending
     expect(unsent(a).filter(has_text=text)).to_contain_text("Sending")
     server.start()
@@ -192,8 +213,9 @@ def test_twelve_cheeps_typed_offline_all_arrive_once_though_only_ten_may_go_at_o
 
 
 def test_a_cheep_left_by_a_tab_that_crashed_is_sent_by_a_page_opened_later(server, windows):
-    a = open_live(windows, server)
-    a.context.set_offline(True)
+    network = DeadNetwork()
+    a = windows.open(server, sockets=network)
+    expect(a.locator("#status")).to_have_text(LIVE)
     text = unique("crashed tab")
     send(a, "Ada", text)
     expect(unsent(a)).to_have_count(1)
@@ -202,7 +224,7 @@ def test_a_cheep_left_by_a_tab_that_crashed_is_sent_by_a_page_opened_later(serve
     with a.expect_event("crash"), suppress(PlaywrightError):  # a crashed tab never answers
         context.new_cdp_session(a).send("Page.crash", timeout=1000)  # no pagehide: the tab just dies
     a.close()  # its crashed window, closed
-    context.set_offline(False)
+    network.mend()
     # Two minutes later, by the new tab's clock: that tab has long been gone.
     again.clock.install(time=datetime.now() + timedelta(minutes=2))
     again.goto(server.url + "/")
@@ -218,3 +240,27 @@ def open_live_counting_frames(windows, server):
     page.reload()
     expect(page.locator("#status")).to_have_text(LIVE)
     return page, frames
+
+
+def test_a_socket_that_brings_cheeps_but_loses_what_the_page_sends_is_replaced(server, windows):
+    sockets = []
+
+    def one_way(route):
+        """The first socket brings the server's messages and loses the page's."""
+        sockets.append(route)
+        to_server = route.connect_to_server()
+        to_server.on_message(route.send)
+        route.on_message(lambda message: None if route is sockets[0] else to_server.send(message))
+
+    a = windows.open(server, sockets=one_way)
+    expect(a.locator("#status")).to_have_text(LIVE)
+    text = unique("lost on the way up")
+    send(a, "Ada", text)
+
+    def stored_while_others_cheep():
+        post_cheep(server, "Grace", unique("meanwhile"))  # the page keeps hearing from the server
+        return times_stored(server, text)
+
+    assert wait_while_routing(a, stored_while_others_cheep, 20), "The page kept waiting on a socket that lost its cheep."
+    shown_once_as_stored(a, text)
+    assert len(sockets) == 2
