@@ -80,15 +80,27 @@ class ServerProcess:
                     f"The server stopped as it started (exit code {self.process.returncode}). "
                     f"It printed:\n{self.output()}"
                 )
-            try:
-                requests.get(self.url + "/", timeout=2)
-                return
-            except requests.ConnectionError:
-                time.sleep(0.05)
+            # Our own process must be the one listening: with tests running side by
+            # side, another one's server may hold the port for a moment.
+            if self.listens():
+                try:
+                    requests.get(self.url + "/", timeout=2)
+                    return
+                except requests.ConnectionError:
+                    pass
+            time.sleep(0.05)
         raise AssertionError(
             f"The server did not answer on {self.url} within {START_TIMEOUT} s. "
             f"It printed:\n{self.output()}"
         )
+
+    def listens(self):
+        """Whether this server's process listens on its port."""
+        with contextlib.suppress(psutil.Error):
+            for connection in psutil.Process(self.process.pid).net_connections("tcp"):
+                if connection.status == psutil.CONN_LISTEN and connection.laddr.port == self.port:
+                    return True
+        return False
 
     def output(self):
         """Everything the server printed so far."""

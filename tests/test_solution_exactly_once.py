@@ -141,7 +141,7 @@ def test_a_refused_cheep_names_its_key_so_the_page_knows_which(connect):
     assert error == {"type": "error", "message": '"cheep" must be 1 to 76 characters long.', "key": key}
 
 
-def test_a_cheep_refused_only_for_now_says_so_so_that_the_page_sends_it_again_later(connect):
+def test_a_refusal_for_now_only_says_retry_so_that_the_page_sends_the_cheep_again(connect):
     sender = connect()
     keys = [new_key() for _ in range(30)]  # 10 may go at once, then 5 a second
     for key in keys:

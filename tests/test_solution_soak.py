@@ -111,7 +111,7 @@ def test_a_crowd_a_restart_and_a_crash_lose_no_cheep_store_none_twice_and_every_
     memory_at_start = psutil.Process(server.process.pid).memory_info().rss
     assert wait_until(lambda: all(client.done() for client in clients), SETTLE), (
         f"{sum(len(c.unsent) + len(c.to_type) for c in clients)} cheeps were never acknowledged: "
-        f"{[(c.unsent, c.to_type, c.errors, c.problems, len(c.feed), c.is_alive(), ''.join(__import__('traceback').format_stack(__import__('sys')._current_frames().get(c.ident)))[-1500:]) for c in clients if not c.done()][:3]} {moments}"
+        f"{[(c.unsent, c.errors, c.problems) for c in clients if not c.done()][:3]}; {moments}"
     )
 
     stored = cheeps_since(server, 0)

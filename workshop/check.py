@@ -21,7 +21,8 @@ from workshop.stages import LESSONS, ROOT, STAGES, TITLES
 # Words a test's name cannot spell.
 SPELLING = {"ctrl c": "Ctrl+C", "ws": "/ws", "json": "JSON", "html": "HTML", "http": "HTTP",
             "protocols": "protocol's", "apps": "app's", "pages": "page's", "echo": "/echo",
-            "jquery": "jQuery", "javascript": "JavaScript"}
+            "jquery": "jQuery", "javascript": "JavaScript", "cheeps db": "cheeps.db",
+            "browsers": "browser's", "idempotency key": "Idempotency-Key"}
 
 
 @dataclass

@@ -294,7 +294,7 @@ HINTS = [
                "test_a_refused_cheep_names_its_key_so_the_page_knows_which",
                "test_a_ping_gets_a_pong_on_its_own_socket_only",
                "test_a_cheep_stored_whose_answer_never_arrived_is_stored_once_when_sent_after_a_kill",
-               "test_a_cheep_refused_only_for_now_says_so_so_that_the_page_sends_it_again_later",
+               "test_a_refusal_for_now_only_says_retry_so_that_the_page_sends_the_cheep_again",
                "test_a_key_in_a_json_body_counts_as_on_the_socket",
                "test_the_page_is_never_kept_in_the_browsers_cache_so_back_brings_a_fresh_key",
                "test_a_cheeps_db_from_before_keys_keeps_every_cheep_and_gains_keys",
