@@ -84,10 +84,10 @@ class ServerProcess:
             # side, another one's server may hold the port for a moment.
             if self.listens():
                 try:
-                    requests.get(self.url + "/", timeout=2)
+                    requests.get(self.url + "/", timeout=5)
                     return
-                except requests.ConnectionError:
-                    pass
+                except requests.RequestException:
+                    pass  # not yet, or busy with a crowd of pages coming back: ask again
             time.sleep(0.05)
         raise AssertionError(
             f"The server did not answer on {self.url} within {START_TIMEOUT} s. "
