@@ -9,13 +9,15 @@ $(function () {
   const $error = $("#error");
   const firstRetryDelay = 1000; // milliseconds
   const longestRetryDelay = 10000;
-  const answerTime = 5000; // a socket that answers nothing for this long is dead
+  const openTime = 10000; // a socket that has not opened after this long never will
+  const answerTime = 5000; // an open socket that leaves the page waiting this long is dead
   const quietTime = 15000; // after this long with nothing heard, the page asks: a ping
   const tryAgainTime = 2000; // before sending again a cheep the server could not take yet
   let retryDelay = firstRetryDelay;
   let socket = null;
   let lastHeard = Date.now();
-  let unansweredSince = null; // when the page sent something that has had no answer yet
+  let awaiting = []; // what this socket was sent and has not answered: keys, and "ping"
+  let waitingSince = null; // since when the page has waited for this socket to open or answer
 
   function socketUrl() {
     // Back to the host and port this page came from; wss: when the page is https:.
@@ -48,22 +50,41 @@ $(function () {
   // localStorage, so that a reload, a crash or a closed tab loses none. Each
   // tab keeps a list of its own, named by an id that sessionStorage keeps for
   // the tab across reloads and when a closed tab is reopened. A tab renews the
-  // time on its list while it is open, and clears it when it goes away; the
-  // next Cheeper page takes over a list whose tab has gone, and sends it. So
-  // two open tabs do not send the same cheeps.
+  // time `seen` on its list every second while it is open, and sets it to 0
+  // when it goes away. The next Cheeper page that opens takes over the lists
+  // of tabs that have gone, and sends them.
+  const local = storageOrMemory("localStorage");
+  const session = storageOrMemory("sessionStorage");
   const listPrefix = "cheeper-unsent-";
   const myList = listPrefix + tabId();
   const goneAfter = 90000; // milliseconds: longer than a tab in the background waits between timers
 
+  function storageOrMemory(name) {
+    // With site data blocked, the browser refuses its storage: keep the lists in memory then.
+    try {
+      window[name].getItem("cheeper");
+      return window[name];
+    } catch (error) {
+      const items = new Map();
+      return {
+        getItem: function (key) { return items.has(key) ? items.get(key) : null; },
+        setItem: function (key, value) { items.set(key, String(value)); },
+        removeItem: function (key) { items.delete(key); },
+        key: function (index) { return Array.from(items.keys())[index]; },
+        get length() { return items.size; },
+      };
+    }
+  }
+
   function tabId() {
-    const id = sessionStorage.getItem("cheeper-tab") || newKey();
-    sessionStorage.setItem("cheeper-tab", id);
+    const id = session.getItem("cheeper-tab") || newKey();
+    session.setItem("cheeper-tab", id);
     return id;
   }
 
   function readList(name) {
     try {
-      const list = JSON.parse(localStorage.getItem(name));
+      const list = JSON.parse(local.getItem(name));
       if (list && Array.isArray(list.cheeps)) {
         return list;
       }
@@ -77,20 +98,24 @@ $(function () {
     return readList(myList).cheeps;
   }
 
-  function keepUnsent(cheeps, seen = Date.now()) {
+  function saveUnsent(cheeps, seen = Date.now()) {
     if (cheeps.length) {
-      localStorage.setItem(myList, JSON.stringify({ cheeps: cheeps, seen: seen }));
+      local.setItem(myList, JSON.stringify({ cheeps: cheeps, seen: seen }));
     } else {
-      localStorage.removeItem(myList);
+      local.removeItem(myList);
     }
   }
 
   function takeOverListsOfTabsGone() {
-    Object.keys(localStorage).forEach(function (name) {
+    const names = [];
+    for (let index = 0; index < local.length; index++) {
+      names.push(local.key(index));
+    }
+    names.forEach(function (name) {
       if (name.startsWith(listPrefix) && name !== myList && Date.now() - readList(name).seen > goneAfter) {
         const theirs = readList(name).cheeps;
-        localStorage.removeItem(name);
-        keepUnsent(unsentCheeps().concat(theirs));
+        local.removeItem(name);
+        saveUnsent(unsentCheeps().concat(theirs));
       }
     });
   }
@@ -112,19 +137,16 @@ $(function () {
     });
   }
 
-  function unsentItem(key) {
-    return $unsent.children().filter(function () { return $(this).attr("data-key") === key; });
-  }
-
   // Stored, or refused for good: no longer unsent. Returns the cheep, or
-  // undefined when this tab has no unsent cheep with that key.
+  // undefined when this tab's list has no cheep with that key.
   function forgetUnsent(key) {
     const cheeps = unsentCheeps();
     const cheep = cheeps.find(function (unsent) { return unsent.key === key; });
     if (cheep) {
-      keepUnsent(cheeps.filter(function (unsent) { return unsent.key !== key; }));
-      unsentItem(key).filter(".sending").remove();
+      saveUnsent(cheeps.filter(function (unsent) { return unsent.key !== key; }));
     }
+    // Its line goes either way: another tab may have taken it off the list first.
+    $unsent.children(".sending").filter(function () { return $(this).attr("data-key") === key; }).remove();
     return cheep;
   }
 
@@ -148,8 +170,11 @@ $(function () {
   // The feed stays in id order, newest first, and shows each cheep once, even
   // when a live cheep and a caught-up one arrive in either order.
   function showCheep(cheep) {
-    if (cheep.key && forgetUnsent(cheep.key)) {
-      unansweredSince = null; // the answer to a cheep this page sent
+    if (cheep.key) {
+      answered(cheep.key);
+      if (forgetUnsent(cheep.key)) {
+        $error.text(""); // this page's cheep is stored: any "sending again" is over
+      }
     }
     const ids = $feed.children().map(function () { return Number($(this).attr("data-id")); }).get();
     if (ids.includes(cheep.id)) {
@@ -164,12 +189,13 @@ $(function () {
   }
 
   function refused(error) {
-    unansweredSince = null; // an answer too
-    $error.text(error.message);
+    answered(error.key);
     if (error.retry) {
       // Too fast, or the storage away for a moment: the same cheep may go through soon.
+      $error.text(error.message + " It is sent again in a moment.");
       setTimeout(function () { sendAgain(error.key); }, tryAgainTime);
-    } else if (error.key) {
+    } else {
+      $error.text(error.message);
       showNotSent(error.key, error.message);
     }
   }
@@ -193,16 +219,28 @@ $(function () {
 
   function send(message) {
     socket.send(JSON.stringify(message));
-    unansweredSince = unansweredSince || Date.now();
+    awaiting.push(message.key || "ping");
+    waitingSince = waitingSince || Date.now();
+  }
+
+  function answered(what) {
+    if (!awaiting.includes(what)) {
+      return; // not sent on this socket: a cheep of another tab's, say
+    }
+    awaiting = awaiting.filter(function (waiting) { return waiting !== what; });
+    // An answer: the connection works. Whatever is left gets its own time to come back.
+    waitingSince = awaiting.length ? Date.now() : null;
   }
 
   function connect() {
     socket = new WebSocket(socketUrl());
+    awaiting = [];
+    waitingSince = Date.now(); // for the socket to open
 
     socket.onopen = function () {
       retryDelay = firstRetryDelay;
       lastHeard = Date.now();
-      unansweredSince = null;
+      waitingSince = null;
       setStatus("live", "Live: new cheeps appear as they are sent.");
       unsentCheeps().forEach(send); // in the order typed; one stored already comes back at once
       catchUp(); // what was sent while this page was loading or away
@@ -216,16 +254,17 @@ $(function () {
       } else if (message.type === "error") {
         refused(message);
       } else if (message.type === "pong") {
-        unansweredSince = null; // the answer to the page's ping: the connection works
+        answered("ping");
       }
     };
 
     socket.onclose = function (event) {
-      if (event.code === 1009 && unsentCheeps().length) {
-        // "Message too big". The server answered every message before it, in
-        // order, so it was the first cheep still unsent: sending it again would
-        // only close the next socket too.
-        showNotSent(unsentCheeps()[0].key, event.reason);
+      // "Message too big". The server answers a socket's messages in order, so it
+      // was the first one sent and not answered. Sending it again would only close
+      // the next socket too.
+      const tooBig = awaiting.find(function (waiting) { return waiting !== "ping"; });
+      if (event.code === 1009 && tooBig) {
+        showNotSent(tooBig, event.reason);
       }
       // The server may say why, as when it restarts: "Cheeper is restarting."
       reconnectSoon(event.reason || "Disconnected from the live feed.");
@@ -233,6 +272,7 @@ $(function () {
   }
 
   function reconnectSoon(reason) {
+    waitingSince = null; // for this socket: the next one has its own time
     setStatus("reconnecting", reason + " Reconnecting…");
     // Wait longer after each failure, and a random part of it, so that a
     // room full of pages does not knock on a restarted server all at once.
@@ -241,21 +281,20 @@ $(function () {
   }
 
   // A connection can die without a close event: Wi-Fi gone, or a network that
-  // silently drops everything. So every second the page checks: something it
-  // sent has had no answer for 5 s, it stops waiting for that socket and opens
-  // a new one; nothing heard for 15 s, it sends a ping, which the server answers.
+  // silently drops everything. So every second the page checks: a socket that
+  // has not opened in 10 s, or answered what it was sent in 5 s, is given up,
+  // and a new one opened; with nothing heard for 15 s, the page sends a ping.
   function watchConnection() {
-    keepUnsent(unsentCheeps()); // and this tab is still here: its list is its own
-    if (socket.readyState !== WebSocket.OPEN) {
-      return;
-    }
-    if (unansweredSince && Date.now() - unansweredSince > answerTime) {
+    saveUnsent(unsentCheeps()); // renews `seen`: this tab is still here
+    const limit = socket.readyState === WebSocket.CONNECTING ? openTime : answerTime;
+    if (waitingSince && Date.now() - waitingSince > limit) {
       // Leave this socket without waiting for its close event: on a dead connection it may never come.
-      socket.onclose = null;
+      socket.onopen = null;
       socket.onmessage = null;
+      socket.onclose = null;
       socket.close();
       reconnectSoon("No answer from the live feed.");
-    } else if (Date.now() - lastHeard > quietTime) {
+    } else if (socket.readyState === WebSocket.OPEN && !waitingSince && Date.now() - lastHeard > quietTime) {
       send({ type: "ping" });
     }
   }
@@ -271,7 +310,7 @@ $(function () {
     }
     // The key makes the cheep safe to send again: the server stores each key once.
     const cheep = { type: "cheep", name: name, cheep: text, key: newKey() };
-    keepUnsent(unsentCheeps().concat([cheep]));
+    saveUnsent(unsentCheeps().concat([cheep]));
     $unsent.prepend(renderUnsent(cheep));
     if (socket.readyState === WebSocket.OPEN) {
       send(cheep);
@@ -282,12 +321,19 @@ $(function () {
 
   // Going away (a reload, a closed tab): this list may be taken over at once.
   // Back (from the browser's history): it is this tab's own again.
-  $(window).on("pagehide", function () { keepUnsent(unsentCheeps(), 0); });
-  $(window).on("pageshow", function () { keepUnsent(unsentCheeps()); showUnsent(); });
+  $(window).on("pagehide", function () { saveUnsent(unsentCheeps(), 0); });
+  $(window).on("pageshow", function () { saveUnsent(unsentCheeps()); showUnsent(); });
+  // Another tab changed this tab's list: a duplicated tab shares it, for one.
+  $(window).on("storage", function (event) {
+    if (event.originalEvent.key === myList) {
+      showUnsent();
+    }
+  });
 
-  keepUnsent(unsentCheeps()); // this tab's list again, after a reload
+  saveUnsent(unsentCheeps()); // this tab's list again, after a reload
   takeOverListsOfTabsGone();
-  $feed.children("[data-key]").each(function () { forgetUnsent($(this).attr("data-key")); }); // stored already
+  const stored = $feed.children("[data-key]").map(function () { return $(this).attr("data-key"); }).get();
+  saveUnsent(unsentCheeps().filter(function (cheep) { return !stored.includes(cheep.key); }));
   showUnsent();
   connect();
   setInterval(watchConnection, 1000);
