@@ -98,6 +98,16 @@ def open_live(windows, server):
     return page
 
 
+def open_live_counting_frames(windows, server):
+    """A live window, and the list of every frame its sockets send, filled as they go."""
+    page = windows.open(server)
+    frames = []
+    page.on("websocket", lambda socket: socket.on("framesent", lambda frame: frames.append(frame)))
+    page.reload()  # so that the first socket is counted too
+    expect(page.locator("#status")).to_have_text(LIVE)
+    return page, frames
+
+
 def send(page, name, cheep, key=None):
     page.fill("#name", name)
     page.fill("#cheep", cheep)

@@ -4,7 +4,7 @@ import re
 from playwright.sync_api import expect
 
 from app_client import post_cheep, unique
-from browser import ARRIVES, LIVE, feed, open_live, send
+from browser import ARRIVES, LIVE, feed, open_live, open_live_counting_frames, send
 
 RECONNECTING = re.compile("reconnecting", re.I)
 BACK = 15000  # milliseconds: retries back off, but a restarted server is found within this
@@ -98,11 +98,7 @@ def test_caught_up_cheeps_take_their_place_below_newer_live_ones(start_server, w
 
 
 def test_an_empty_or_blank_cheep_is_not_sent(server, windows):
-    page = windows.open(server)
-    sent = []
-    page.on("websocket", lambda socket: socket.on("framesent", lambda frame: sent.append(frame)))
-    page.reload()
-    expect(page.locator("#status")).to_have_text(LIVE)
+    page, sent = open_live_counting_frames(windows, server)
     before = feed(page).count()
     send(page, "Ada", "")  # the browser itself refuses: the field is required
     send(page, "Ada", "     ")

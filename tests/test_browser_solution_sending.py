@@ -11,7 +11,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from app_client import cheeps_since, post_cheep, unique, wait_until
-from browser import ARRIVES, LIVE, feed, open_live, send, unsent
+from browser import ARRIVES, LIVE, feed, open_live, open_live_counting_frames, send, unsent
 
 RECONNECTING = re.compile("reconnecting", re.I)
 BACK = 15000  # milliseconds: a page finds a restarted server, or the network, within this
@@ -102,13 +102,19 @@ def test_a_cheep_the_server_never_heard_survives_a_reload_and_is_sent_once(serve
     assert times_stored(server, text) == 1
 
 
-def test_a_cheep_left_in_a_closed_tab_is_sent_by_the_next_page_that_opens(server, windows):
+def a_tab_with_a_cheep_unsent(windows, server, text):
+    """A live window on a dead network, where `text` was sent and never arrived."""
     network = DeadNetwork()
-    a = windows.open(server, sockets=network)
-    expect(a.locator("#status")).to_have_text(LIVE)
+    tab = windows.open(server, sockets=network)
+    expect(tab.locator("#status")).to_have_text(LIVE)
+    send(tab, "Ada", text)
+    expect(unsent(tab)).to_have_count(1)
+    return tab, network
+
+
+def test_a_cheep_left_in_a_closed_tab_is_sent_by_the_next_page_that_opens(server, windows):
     text = unique("closed tab")
-    send(a, "Ada", text)
-    expect(unsent(a)).to_have_count(1)
+    a, network = a_tab_with_a_cheep_unsent(windows, server, text)
     again = a.context.new_page()  # another tab in the same browser, blank for now
     with a.expect_event("close"):
         a.close(run_before_unload=True)  # as a person closes a tab: it may say goodbye
@@ -213,12 +219,8 @@ def test_twelve_cheeps_typed_offline_all_arrive_once_though_only_ten_may_go_at_o
 
 
 def test_a_cheep_left_by_a_tab_that_crashed_is_sent_by_a_page_opened_later(server, windows):
-    network = DeadNetwork()
-    a = windows.open(server, sockets=network)
-    expect(a.locator("#status")).to_have_text(LIVE)
     text = unique("crashed tab")
-    send(a, "Ada", text)
-    expect(unsent(a)).to_have_count(1)
+    a, network = a_tab_with_a_cheep_unsent(windows, server, text)
     context = a.context
     again = context.new_page()
     with a.expect_event("crash"), suppress(PlaywrightError):  # a crashed tab never answers
@@ -230,16 +232,6 @@ def test_a_cheep_left_by_a_tab_that_crashed_is_sent_by_a_page_opened_later(serve
     again.goto(server.url + "/")
     shown_once_as_stored(again, text)
     assert times_stored(server, text) == 1
-
-
-def open_live_counting_frames(windows, server):
-    """A live window, and the list of every frame its sockets send."""
-    page = windows.open(server)
-    frames = []
-    page.on("websocket", lambda socket: socket.on("framesent", lambda frame: frames.append(frame)))
-    page.reload()
-    expect(page.locator("#status")).to_have_text(LIVE)
-    return page, frames
 
 
 def test_a_socket_that_brings_cheeps_but_loses_what_the_page_sends_is_replaced(server, windows):
