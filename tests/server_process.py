@@ -86,8 +86,10 @@ class ServerProcess:
                 try:
                     requests.get(self.url + "/", timeout=5)
                     return
-                except requests.RequestException:
-                    pass  # not yet, or busy with a crowd of pages coming back: ask again
+                except requests.Timeout:
+                    return  # it took the request, and is busy: a crowd of pages coming back
+                except requests.ConnectionError:
+                    pass  # not yet
             time.sleep(0.05)
         raise AssertionError(
             f"The server did not answer on {self.url} within {START_TIMEOUT} s. "

@@ -18,7 +18,7 @@ from app_client import cheeps_since, new_key, receive_json, send_cheep, wait_unt
 CLIENTS = 200
 CHEEPS_EACH = 8
 SECONDS_BETWEEN_CHEEPS = 3  # 200 clients: about 70 cheeps a second in all
-SETTLE = 60  # seconds for every cheep to be acknowledged, and every feed to match the database
+SETTLE = 120  # seconds for every cheep to be acknowledged, and every feed to match the database
 
 
 class PageLikeClient(threading.Thread):
