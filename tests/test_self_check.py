@@ -20,6 +20,7 @@ def workshop(*arguments):
 
 
 @pytest.mark.parametrize("stage", STAGES)
+@pytest.mark.timeout(600)  # the solution's check runs every earlier stage's tests too: minutes on a busy machine
 def test_every_reference_stage_copied_into_a_fresh_workspace_passes(stage, tmp_path):
     app = tmp_path / "workspace"
     assert workshop("workspace", "--from", stage, "--to", str(app))[0] == 0
