@@ -43,7 +43,7 @@ def assert_each_key_stored_once_when_raced(servers, rounds=20):
             thread.join()
         assert [answer.status_code for answer in answers] == [201] * len(servers)
         assert len({answer.json()["id"] for answer in answers}) == 1, "Workers gave one key two ids."
-        stored = [cheep for cheep in cheeps_since(servers[0], 0) if cheep["cheep"] == text]
+        stored = stored_with(servers[0], text)
         assert len(stored) == 1, f"A key sent to {len(servers)} workers at once was stored {len(stored)} times."
 
 
@@ -52,6 +52,11 @@ def cheeps_since(server, since):
     response = requests.get(server.url + "/api/cheeps", params={"since": since})
     assert response.status_code == 200
     return response.json()
+
+
+def stored_with(server, text):
+    """Every stored cheep whose text is `text`: one, for a cheep stored once."""
+    return [cheep for cheep in cheeps_since(server, 0) if cheep["cheep"] == text]
 
 
 def newest_id(server):

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from app_client import cheeps_since, post_cheep, unique, wait_until
+from app_client import cheeps_since, post_cheep, stored_with, unique, wait_until
 from browser import ARRIVES, LIVE, feed, open_live, open_live_counting_frames, send, unsent
 
 RECONNECTING = re.compile("reconnecting", re.I)
@@ -19,7 +19,7 @@ NOTICED = 10000  # milliseconds: a socket that answers nothing is given up withi
 
 
 def times_stored(server, text):
-    return [cheep["cheep"] for cheep in cheeps_since(server, 0)].count(text)
+    return len(stored_with(server, text))
 
 
 def wait_while_routing(page, condition, seconds=3):

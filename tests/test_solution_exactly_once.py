@@ -9,7 +9,7 @@ import websocket
 
 from app_client import (
     assert_each_key_stored_once_when_raced, cheeps_since, get_page, new_key, newest_id, post_cheep, post_json,
-    receive_json, send_cheep, unique, wait_until,
+    receive_json, send_cheep, stored_with, unique, wait_until,
 )
 from server_process import ServerProcess
 from workshop.stages import ROOT
@@ -25,10 +25,6 @@ def nothing_arrives(client, seconds=0.5):
         return True
     finally:
         client.settimeout(3)
-
-
-def stored_with(server, text, since=0):
-    return [cheep for cheep in cheeps_since(server, since) if cheep["cheep"] == text]
 
 
 def test_a_cheep_sent_twice_with_one_key_is_stored_once_and_its_sender_hears_the_same_id(server, connect):
@@ -224,7 +220,7 @@ def test_two_workers_starting_together_on_a_cheeps_db_from_before_keys_both_open
         worker.wait_until_ready()
     key, text = new_key(), unique("after")
     assert [post_json(worker, "Ada", text, key).status_code for worker in workers] == [201, 201]
-    assert [c["cheep"] for c in cheeps_since(workers[0], 0)].count(text) == 1
+    assert len(stored_with(workers[0], text)) == 1
 
 
 def test_two_workers_storing_one_key_at_the_same_moment_store_one_cheep(start_server, tmp_path):

@@ -15,8 +15,8 @@ import requests
 import websocket
 
 from app_client import (
-    assert_each_key_stored_once_when_raced, cheeps_since, new_key, receive_close, receive_json, send_cheep, unique,
-    wait_until,
+    assert_each_key_stored_once_when_raced, cheeps_since, new_key, receive_close, receive_json, send_cheep, stored_with,
+    unique, wait_until,
 )
 from server_process import Gunicorn
 
@@ -177,7 +177,7 @@ def test_a_cheep_sent_again_to_another_worker_is_stored_once_with_the_same_id(tw
     send_cheep(again, "Ada", text, key)
     answer = receive_json(again)
     assert (answer["cheep"], answer["key"]) == (text, key)
-    assert [c["id"] for c in cheeps_since(second, 0) if c["cheep"] == text] == [answer["id"]]
+    assert [cheep["id"] for cheep in stored_with(second, text)] == [answer["id"]]
 
 
 def test_with_the_cheeps_in_redis_a_cheep_sent_while_it_is_away_is_refused_with_a_reason(
