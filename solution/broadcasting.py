@@ -7,8 +7,6 @@ sockets.py), so the page holds up nobody else. When its outbox is full, it is
 dropped; it reconnects and catches up when it can.
 """
 import json
-import os
-import time
 from contextlib import contextmanager
 
 import gevent
@@ -17,8 +15,6 @@ from geventwebsocket.websocket import WebSocket
 
 import protocol
 from sockets import frame
-
-PING_SECONDS = float(os.environ.get("CHEEPER_PING_SECONDS", "20"))
 
 listeners = set()  # the WebSocket of every page connected now
 
@@ -41,24 +37,3 @@ def broadcast(cheep):
         except WebSocketError:
             pass  # it is gone; its own greenlet is ending
     gevent.sleep(0)  # let the outboxes' senders run now, before the next cheep is read
-
-
-def ping_forever():
-    """Ping every page now and then, and drop the ones that have stopped answering:
-    a laptop closed or a Wi-Fi gone does not say goodbye."""
-    while True:
-        gevent.sleep(PING_SECONDS)
-        for websocket in list(listeners):
-            if time.monotonic() - websocket.last_heard > 2 * PING_SECONDS:
-                websocket.abort()
-            else:
-                try:
-                    websocket.send_frame(b"", WebSocket.OPCODE_PING)
-                except WebSocketError:
-                    pass
-
-
-def close_all(code, reason):
-    """Send every page a close frame; a stalled page's waits in its outbox."""
-    for websocket in list(listeners):
-        websocket.close(code, reason)

@@ -13,13 +13,15 @@ import sys
 import gevent
 from geventwebsocket.gunicorn.workers import GeventWebSocketWorker
 
-import broadcasting
-from sockets import CheckedHandler
+import sockets
+from handler import CAPACITY, CheckedHandler
 
 wsgi_app = "server:app"
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("WORKERS", "4"))
-worker_connections = 10_000  # open sockets per worker; gunicorn's default is 1,000
+# Connections a worker takes at once. More than it holds (CAPACITY, in handler.py), so
+# that it can answer the ones past it with 503 rather than leave them waiting.
+worker_connections = CAPACITY + 1000
 graceful_timeout = 5  # seconds a stopping worker waits for its pages to close
 control_socket_disable = True  # gunicorn's runtime control: not needed, and one per user
 
@@ -31,7 +33,7 @@ class CheeperWorker(GeventWebSocketWorker):
 
     def handle_exit(self, sig, frame):
         # SIGTERM (systemd, docker stop, a new deploy): pages hear 1001 and reconnect.
-        gevent.spawn(broadcasting.close_all, 1001, "Cheeper is restarting.")
+        gevent.spawn(sockets.close_all, 1001, "Cheeper is restarting.")
         super().handle_exit(sig, frame)
 
 
@@ -40,7 +42,7 @@ worker_class = CheeperWorker
 
 def worker_int(worker):
     """Ctrl+C: the same goodbye to every page."""
-    broadcasting.close_all(1001, "Cheeper is restarting.")
+    sockets.close_all(1001, "Cheeper is restarting.")
 
 
 if workers > 1 and not os.environ.get("CHEEPER_REDIS_URL"):

@@ -15,13 +15,12 @@ the sender's acknowledgement. A cheep without a key is stored as it comes.
 """
 import json
 import re
-import time
+
+from limits import CHEEP_BURST, CHEEPS_PER_SECOND
 
 NAME_LIMIT = 32
 CHEEP_LIMIT = 76
 MESSAGE_LIMIT = 4096  # bytes in one WebSocket message: a cheep needs far fewer
-BURST = 10  # messages one connection may send at once...
-PER_SECOND = 5  # ...and then, on average, each second
 KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")  # a crypto.randomUUID() fits, or 32 hex digits
 
 
@@ -105,23 +104,9 @@ def error_message(reason, key=None, retry=False):
 PONG = {"type": "pong"}
 
 
-class RateLimit:
-    """A token bucket: BURST messages at once, then PER_SECOND more each second."""
-
-    def __init__(self):
-        self.tokens = BURST
-        self.last = time.monotonic()
-
-    def allow(self):
-        now = time.monotonic()
-        self.tokens = min(BURST, self.tokens + (now - self.last) * PER_SECOND)
-        self.last = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
-
-
-TOO_FAST = f"Too fast: at most {BURST} cheeps at once, then {PER_SECOND} a second. This one was not sent."
+TOO_FAST = (
+    f"Too fast: at most {CHEEP_BURST} cheeps at once from one computer, then {CHEEPS_PER_SECOND} a second. "
+    "This one was not sent."
+)
 STORAGE_AWAY = "Cheeper cannot reach its storage just now: try again in a moment. Nothing was stored."
 KEY_REUSED = "This key came with another cheep before: make a new key for each cheep. Nothing was stored."

@@ -19,7 +19,13 @@ IDS_BY_KEY = "cheeper:keys"  # a hash: a cheep's key -> its id
 Unavailable = redis.RedisError  # raised when Redis cannot be reached
 
 # No retries: a push sent again after its answer was lost would store the cheep twice.
-db = redis.Redis.from_url(os.environ["CHEEPER_DB"], decode_responses=True, retry=Retry(NoBackoff(), 0))
+# At most 32 connections to Redis, however many requests wait: they come out of the
+# open files the server keeps in reserve (FILES_IN_RESERVE, in limits.py).
+db = redis.Redis(
+    connection_pool=redis.BlockingConnectionPool.from_url(
+        os.environ["CHEEPER_DB"], max_connections=32, timeout=5, decode_responses=True, retry=Retry(NoBackoff(), 0)
+    )
+)
 
 
 def create_table():

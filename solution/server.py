@@ -31,10 +31,12 @@ from geventwebsocket.exceptions import WebSocketError
 from werkzeug.routing import WebsocketMismatch
 
 import broadcasting
+import limits
 import protocol
+import sockets
 from broadcasting import broadcast
+from handler import CAPACITY, CheckedHandler
 from protocol import InvalidCheep
-from sockets import CheckedHandler
 
 # Where the cheeps are kept: a SQLite file, or a Redis that workers on several
 # machines share (CHEEPER_DB=redis://...).
@@ -51,7 +53,7 @@ logging.basicConfig(format="[%(process)d] %(message)s")
 logging.getLogger("cheeper").setLevel(logging.INFO)  # what relay.py says about Redis
 
 app = Flask(__name__)
-app.config["MAX_CONTENT_LENGTH"] = 16 * 1024  # bytes in a POST; a cheep needs far fewer
+app.config["MAX_CONTENT_LENGTH"] = limits.BODY_LIMIT  # bytes in a POST; a cheep needs far fewer
 
 
 @app.after_request
@@ -68,6 +70,12 @@ def only_our_own_code(response):
 
 def refuse(reason, status=400):
     return jsonify(protocol.error_message(reason)), status
+
+
+def visitor():
+    """The person who sent this request: their cheeps are counted together (limits.py).
+    CheckedHandler finds them; under 'flask run', their address."""
+    return request.environ.get("cheeper.visitor") or limits.visitor(request.remote_addr)
 
 
 def save(name, text, key=None):
@@ -100,7 +108,14 @@ def index():
 @app.route("/api/cheep", methods=["POST"])
 def post_cheep():
     """A cheep from the form (a page without JavaScript) or as JSON (curl, scripts)."""
-    data = request.get_json(silent=True) if request.is_json else request.form
+    cheeps = visitor().cheeps
+    if not cheeps.allow():  # the same allowance as the person's sockets
+        reason, status = refuse(protocol.TOO_FAST, 429)
+        return reason, status, {"Retry-After": str(cheeps.seconds_to_wait())}
+    try:
+        data = request.get_json(silent=True) if request.is_json else request.form
+    except RecursionError:  # JSON nested thousands deep
+        data = None
     if not isinstance(data, dict):
         return refuse("Send the cheep as a form or as a JSON object.")
     try:
@@ -128,7 +143,7 @@ def cheeps_since():
         since = int(request.args.get("since", "0"))
     except ValueError:
         since = -1
-    if since < 0:
+    if not 0 <= since < 2**63:  # SQLite's integers end at 2**63 - 1
         return refuse('"since" must be a cheep id: a whole number, 0 or more.')
     return jsonify([protocol.cheep_message(cheep) for cheep in storage.cheeps_since(since)])
 
@@ -161,22 +176,22 @@ def ws():
     websocket = request.environ.get("wsgi.websocket")
     if websocket is None:
         return NO_WEBSOCKET_HERE, 400
-    rate_limit = protocol.RateLimit()
+    cheeps = visitor().cheeps  # shared with the person's other sockets, and their POSTs
     with broadcasting.listening(websocket):
         try:
             while True:
                 message = websocket.receive()
                 if message is None:  # the client closed the connection
                     break
-                answer(websocket, message, rate_limit)
+                answer(websocket, message, cheeps)
         except WebSocketError:
             pass  # it was closed meanwhile: dropped, or the server is stopping
     return ""
 
 
-def answer(websocket, message, rate_limit):
+def answer(websocket, message, cheeps):
     """Store a cheep and send it to every page, answer a ping, or say what is wrong."""
-    allowed = rate_limit.allow()  # every message counts, a refused one too
+    allowed = cheeps.allow()  # every message counts, a refused one too
     key = None
     try:
         data = protocol.read_message(message)
@@ -217,7 +232,7 @@ def storage_away(error):
 
 # This part runs in every worker, whether started as 'python server.py' or by gunicorn.
 storage.create_table()
-gevent.spawn(broadcasting.ping_forever)
+gevent.spawn(sockets.ping_forever)
 if REDIS_URL:
     # Several workers: a cheep also goes to the pages of the others, through Redis.
     from relay import Relay
@@ -240,11 +255,12 @@ if __name__ == "__main__":
         print(f"and http://<this computer's address>:{PORT}/ from the others.")
     else:
         print(f"Cheeper is running on http://{HOST}:{PORT}/")
+    print(f"It holds up to {CAPACITY} connections at once.")
     print("Press Ctrl+C to stop it.")
 
     def stop():
         # 1001, "going away": the pages reconnect as soon as the server is back.
-        broadcasting.close_all(1001, "Cheeper is restarting.")
+        sockets.close_all(1001, "Cheeper is restarting.")
         server.stop(timeout=2)
 
     gevent.signal_handler(signal.SIGINT, stop)  # Ctrl+C

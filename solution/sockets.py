@@ -1,120 +1,60 @@
-"""gevent-websocket, with what a server open to a whole room needs.
+"""gevent-websocket's WebSocket, with what a server open to a whole room needs.
 
-CheckedHandler refuses, before the handshake, sockets opened by other sites'
-pages and too many sockets from one address. CheckedWebSocket limits the size
-of a message, sends close frames with a real code, notes when the client was
-last heard from, and never makes its caller wait to send: what the network
-does not take at once waits in an outbox.
+CheckedWebSocket limits the size of a message and how many frames a socket may
+send, lets the others have a turn after every frame it reads, sends close
+frames with a real code, notes when the client was last heard from, and never
+makes its caller wait to send: what the network does not take at once waits in
+an outbox. Every open socket is pinged now and then, and a silent one dropped.
 """
 import os
 import socket
 import struct
 import time
-from collections import Counter, deque
+from collections import deque
 from contextlib import suppress
 
 import gevent
 from geventwebsocket.exceptions import ProtocolError, WebSocketError
-from geventwebsocket.handler import WebSocketHandler
-from geventwebsocket.websocket import Header, Stream, WebSocket
+from geventwebsocket.websocket import Header, WebSocket
 
+import limits
 from protocol import MESSAGE_LIMIT
 
-# Other sites whose pages may open the socket, separated by spaces:
-# CHEEPER_ALLOWED_ORIGINS="https://cheeper.example http://localhost:8000"
-ALLOWED_ORIGINS = set(os.environ.get("CHEEPER_ALLOWED_ORIGINS", "").split())
-SOCKETS_PER_ADDRESS = int(os.environ.get("CHEEPER_SOCKETS_PER_ADDRESS", "20"))
-# Proxies in front of Cheeper, such as nginx, separated by spaces. Every socket
-# comes from a proxy's address, so the person's own is read from the
-# X-Forwarded-For header the proxy adds: CHEEPER_TRUSTED_PROXIES="127.0.0.1"
-TRUSTED_PROXIES = set(os.environ.get("CHEEPER_TRUSTED_PROXIES", "").split())
 # What the operating system may hold for one socket, waiting to be sent. Left to
 # itself it grows to megabytes for a client that has stopped reading.
 SEND_BUFFER = 64 * 1024  # bytes
-sockets_per_visitor = Counter()  # how many sockets each address holds open now
 OUTBOX_LIMIT = 100  # frames in one page's outbox; a page further behind is dropped
+PING_SECONDS = float(os.environ.get("CHEEPER_PING_SECONDS", "20"))
 
-
-class CheckedHandler(WebSocketHandler):
-    def handle(self):
-        # Send every response and frame at once. Otherwise the network stack holds
-        # back a small write until the last one is acknowledged: up to 40 ms each.
-        self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        super().handle()
-
-    def upgrade_websocket(self):
-        # gevent-websocket completes the handshake before Flask sees the request,
-        # so a socket is refused here, while the answer can still be an HTTP status.
-        if self.environ.get("HTTP_UPGRADE", "").lower() == "websocket":
-            origin = self.environ.get("HTTP_ORIGIN")  # browsers always send it
-            if origin is not None and origin not in self.allowed_origins():
-                return self.refuse("403 Forbidden", f"Pages from {origin} may not open Cheeper's socket.")
-            if sockets_per_visitor[self.visitor()] >= SOCKETS_PER_ADDRESS:
-                return self.refuse(
-                    "429 Too Many Requests",
-                    f"At most {SOCKETS_PER_ADDRESS} sockets from one address: close a few Cheeper pages.",
-                )
-        return super().upgrade_websocket()
-
-    def allowed_origins(self):
-        host = self.environ.get("HTTP_HOST", "")  # the address the page itself came from
-        return {f"http://{host}", f"https://{host}"} | ALLOWED_ORIGINS
-
-    def visitor(self):
-        """The address of the person's computer."""
-        address = self.client_address[0]
-        if address in TRUSTED_PROXIES:
-            # The proxy adds the address it was reached from at the end.
-            forwarded = self.environ.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
-            address = forwarded or address
-        return address
-
-    def refuse(self, status, reason):
-        self.start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
-        return [reason.encode() + b"\n"]
-
-    def upgrade_connection(self):
-        response = super().upgrade_connection()
-        if self.environ.get("wsgi.websocket"):
-            # Use our WebSocket on this connection instead of gevent-websocket's.
-            self.websocket.closed = True  # so the unused one sends no close frame
-            self.websocket = CheckedWebSocket(self.environ, Stream(self), self)
-            self.environ["wsgi.websocket"] = self.websocket
-            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
-        return response
-
-    def run_websocket(self):
-        websocket = self.websocket
-        sockets_per_visitor[websocket.visitor] += 1
-        try:
-            super().run_websocket()
-        finally:
-            sockets_per_visitor[websocket.visitor] -= 1
-            if not sockets_per_visitor[websocket.visitor]:
-                del sockets_per_visitor[websocket.visitor]  # so it does not grow with every visitor ever
-            if websocket.sender is not None:
-                websocket.sender.join(timeout=1)  # what the outbox still holds: a close frame, perhaps
-                websocket.abort()  # a page that still does not read: its sender stops too
+open_sockets = set()  # every WebSocket open now, on /ws and on /echo
 
 
 class MessageTooBig(Exception):
     pass
 
 
+class TooManyFrames(Exception):
+    pass
+
+
 class CheckedWebSocket(WebSocket):
     def __init__(self, environ, stream, handler):
         super().__init__(environ, stream, handler)
-        self.visitor = handler.visitor()  # counted in sockets_per_visitor
+        self.visitor = environ["cheeper.visitor"]  # the person: their sockets and cheeps are counted together
+        self.frames = limits.TokenBucket(limits.FRAME_BURST, limits.FRAMES_PER_SECOND)
         self.last_heard = time.monotonic()
         self.message_size = 0
         self.outbox = deque()  # frames, or their ends, that the network has not taken yet
         self.sender = None  # the greenlet that sends them, while there are any
 
     def read_frame(self):
-        """gevent-websocket's read_frame, but a frame too big is refused before it is read."""
+        """gevent-websocket's read_frame, but a frame too big is refused before it is
+        read, and every frame counts against the socket's budget."""
         header = Header.decode_header(self.stream)
         if header.flags or not header.mask:
             raise ProtocolError("Reserved bits set, or a frame from a client not masked.")
+        if not self.frames.allow():  # pings, pongs and pieces of messages count too
+            raise TooManyFrames
         if header.opcode in (self.OPCODE_TEXT, self.OPCODE_BINARY):
             self.message_size = 0  # a new message; continuation frames add to it
         if header.opcode in (self.OPCODE_TEXT, self.OPCODE_BINARY, self.OPCODE_CONTINUATION):
@@ -125,6 +65,10 @@ class CheckedWebSocket(WebSocket):
         if len(payload) != header.length:
             raise WebSocketError("The connection ended in the middle of a frame.")
         self.last_heard = time.monotonic()
+        # gevent switches greenlets only when one waits, and reading a socket whose
+        # bytes are already there never waits: give the others a turn after every
+        # frame, so that a socket sending without pause holds nobody up meanwhile.
+        gevent.sleep(0)
         return header, header.unmask_payload(payload)
 
     def receive(self):
@@ -132,7 +76,11 @@ class CheckedWebSocket(WebSocket):
             return super().receive()
         except MessageTooBig:
             self.close(1009, f"Message too big: the limit is {MESSAGE_LIMIT} bytes.")
-            return None
+        except TooManyFrames:
+            self.close(
+                1008, f"Too many frames: at most {limits.FRAME_BURST} at once, then {limits.FRAMES_PER_SECOND} a second."
+            )
+        return None
 
     def send_frame(self, message, opcode):
         """gevent-websocket's send_frame, but it never waits: see write()."""
@@ -196,7 +144,36 @@ class CheckedWebSocket(WebSocket):
             self.handler.socket.shutdown(socket.SHUT_RDWR)
 
 
+    def finish(self):
+        """After the socket's view returned: send what the outbox still holds (a close
+        frame, perhaps), then end the connection, and the sender with it."""
+        if self.sender is not None:
+            self.sender.join(timeout=1)
+        self.abort()
+
+
 def frame(opcode, payload):
     """A whole frame from the server, as bytes. A server does not mask its frames,
     so one text frame is the same bytes for every page."""
     return Header.encode_header(True, opcode, b"", len(payload), 0) + payload
+
+
+def ping_forever():
+    """Ping every socket now and then, and drop the ones that have stopped answering:
+    a laptop closed or a Wi-Fi gone does not say goodbye."""
+    while True:
+        gevent.sleep(PING_SECONDS)
+        for websocket in list(open_sockets):
+            if time.monotonic() - websocket.last_heard > 2 * PING_SECONDS:
+                websocket.abort()
+            else:
+                try:
+                    websocket.send_frame(b"", WebSocket.OPCODE_PING)
+                except WebSocketError:
+                    pass
+
+
+def close_all(code, reason):
+    """Send every socket a close frame; a stalled page's waits in its outbox."""
+    for websocket in list(open_sockets):
+        websocket.close(code, reason)

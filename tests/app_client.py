@@ -13,6 +13,20 @@ from bs4 import BeautifulSoup
 WAIT = 3  # seconds a client waits for a message that should come (loopback takes ms)
 
 
+# The solution counts what each person does by the address of their computer, and
+# every test client is on 127.0.0.1. A server started with these settings counts
+# one person there; one that trusts 127.0.0.1 as its proxy, as it trusts nginx,
+# tells people apart by the address the proxy names: see as_person().
+ONE_PERSON_PER_ADDRESS = {"CHEEPER_PEOPLE_PER_ADDRESS": "1"}
+PEOPLE_BEHIND_A_PROXY = {**ONE_PERSON_PER_ADDRESS, "CHEEPER_TRUSTED_PROXIES": "127.0.0.1"}
+
+
+def as_person(number):
+    """Headers that make a client person `number`, to a server started with PEOPLE_BEHIND_A_PROXY
+    (pass them as header= to server.connect(), as headers= to requests)."""
+    return {"X-Forwarded-For": f"10.0.0.{number}"}
+
+
 def unique(text="cheep"):
     """A cheep text no other test uses (and short enough for 76 characters)."""
     return f"{text} {uuid.uuid4().hex[:12]}"

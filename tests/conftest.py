@@ -106,8 +106,8 @@ def start_server(app_dir, tmp_path, request):
     """Start servers of your own, for tests that stop or restart them."""
     servers = request.node.started_servers = []
 
-    def start(port=None, database=None, wait=True, env=None, kind=ServerProcess):
-        server = kind(app_dir, database or tmp_path / "cheeps.db", port, env)
+    def start(port=None, database=None, wait=True, env=None, kind=ServerProcess, open_files=None):
+        server = kind(app_dir, database or tmp_path / "cheeps.db", port, env, open_files)
         servers.append(server)
         return server.start(wait=wait)
 

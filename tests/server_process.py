@@ -26,20 +26,39 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def restore_ctrl_c():
-    # A shell that starts a job in the background makes it ignore Ctrl+C
-    # (SIGINT), and children inherit that: give the server the usual handling.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+def as_a_shell_starts_it(open_files=None):
+    """What to do in the server's process before it starts: restore Ctrl+C, and
+    set how many files it may open, (soft, hard), when given."""
+
+    def prepare():
+        # A shell that starts a job in the background makes it ignore Ctrl+C
+        # (SIGINT), and children inherit that: give the server the usual handling.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        if open_files:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_NOFILE, open_files)
+
+    return prepare
+
+
+# Every test's clients come from one address, 127.0.0.1, as a whole room's do behind
+# one proxy: the solution is told how many people that may be, so that its limits
+# for one person do not refuse a test's crowd. The tests of those limits say
+# CHEEPER_PEOPLE_PER_ADDRESS="1" (other stages know no such setting).
+SHARED_ADDRESS = {"CHEEPER_PEOPLE_PER_ADDRESS": "1000"}
 
 
 class ServerProcess:
     """`python <app>/server.py` on a free port, with its own SQLite file,
-    and any settings given in `env` (CHEEPER_PING_SECONDS="1", say)."""
+    any settings given in `env` (CHEEPER_PING_SECONDS="1", say), and the
+    limit of open files given in `open_files`."""
 
-    def __init__(self, app_dir, database, port=None, env=None):
+    def __init__(self, app_dir, database, port=None, env=None, open_files=None):
         self.app_dir = Path(app_dir)
         self.database = Path(database)
         self.settings = env or {}
+        self.open_files = open_files  # (soft, hard): how many files it may open, as `ulimit -n` says
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = None
@@ -52,6 +71,7 @@ class ServerProcess:
             "PORT": str(self.port),
             "CHEEPER_DB": str(self.database),
             "PYTHONUNBUFFERED": "1",
+            **SHARED_ADDRESS,
             **self.settings,
         }
         self.log = tempfile.TemporaryFile()
@@ -62,7 +82,7 @@ class ServerProcess:
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
-            preexec_fn=restore_ctrl_c if os.name == "posix" else None,
+            preexec_fn=as_a_shell_starts_it(self.open_files) if os.name == "posix" else None,
         )
         if wait:
             self.wait_until_ready()

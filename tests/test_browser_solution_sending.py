@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from app_client import cheeps_since, post_cheep, stored_with, unique, wait_until
+from app_client import ONE_PERSON_PER_ADDRESS, cheeps_since, post_cheep, stored_with, unique, wait_until
 from browser import ARRIVES, LIVE, feed, open_live, open_live_counting_frames, send, unsent
 
 RECONNECTING = re.compile("reconnecting", re.I)
@@ -203,7 +203,8 @@ def test_a_cheep_too_big_for_the_socket_is_not_sent_again_and_the_page_goes_on(s
     assert sum(huge in frame for frame in frames) == 1, "The cheep too big was sent again."
 
 
-def test_twelve_cheeps_typed_offline_all_arrive_once_though_only_ten_may_go_at_once(server, windows):
+def test_twelve_cheeps_typed_offline_all_arrive_once_though_only_ten_may_go_at_once(start_server, windows):
+    server = start_server(env=ONE_PERSON_PER_ADDRESS)
     a = open_live(windows, server)
     a.context.set_offline(True)
     texts = [unique(f"queued {n}") for n in range(12)]

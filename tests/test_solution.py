@@ -106,7 +106,7 @@ def test_catch_up_returns_the_cheeps_after_an_id_oldest_first(server):
     assert cheeps_since(server, missed[-1]["id"]) == []
 
 
-@pytest.mark.parametrize("since", ["abc", "-1", "1.5", ""])
+@pytest.mark.parametrize("since", ["abc", "-1", "1.5", "", str(2**63)])  # 2**63: past SQLite's integers
 def test_catch_up_refuses_a_since_that_is_not_an_id(server, since):
     response = requests.get(server.url + "/api/cheeps", params={"since": since})
     assert response.status_code == 400

@@ -2,6 +2,7 @@
 clear answer on its own socket, nothing invalid is stored, and everyone else's
 cheeps keep flowing."""
 import json
+import socket
 import time
 
 import pytest
@@ -11,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app_client import (
-    cheeps_since, frame, newest_id, receive_close, receive_json, send_cheep, still_listening, unique,
-    wait_until,
+    WAIT, ONE_PERSON_PER_ADDRESS, PEOPLE_BEHIND_A_PROXY, as_person, cheeps_since, frame, newest_id, receive_close,
+    receive_json, send_cheep, still_listening, unique, wait_until,
 )
 
 TEXT, BINARY, CONTINUATION, CLOSE, PING = 0x1, 0x2, 0x0, 0x8, 0x9
@@ -85,10 +86,9 @@ def test_a_message_of_exactly_the_limit_is_read_not_closed(connect):
     assert receive_json(client)["type"] == "error"  # read, and refused for its long cheep
 
 
-def test_a_flood_from_one_connection_gets_errors_past_the_burst_and_others_still_get_through(
-    server, connect
-):
-    flooder, bystander = connect(), connect()
+def test_a_flood_from_one_person_gets_errors_past_the_burst_and_others_still_get_through(start_server):
+    server = start_server(env=PEOPLE_BEHIND_A_PROXY)
+    flooder, bystander = server.connect(header=as_person(1)), server.connect(header=as_person(2))
     before = newest_id(server)
     texts = [unique(f"flood {n}") for n in range(15)]
     started = time.monotonic()
@@ -102,7 +102,7 @@ def test_a_flood_from_one_connection_gets_errors_past_the_burst_and_others_still
     assert [c["cheep"] for c in cheeps_since(server, before)] == sent
 
     text = unique("bystander")
-    send_cheep(connect(), "Grace", text)
+    send_cheep(bystander, "Grace", text)
     while receive_json(bystander)["cheep"] != text:
         pass
 
@@ -112,7 +112,7 @@ def test_a_flood_from_one_connection_gets_errors_past_the_burst_and_others_still
 
 
 def test_more_sockets_from_one_address_than_allowed_are_refused_with_429(start_server):
-    server = start_server(env={"CHEEPER_SOCKETS_PER_ADDRESS": "3"})
+    server = start_server(env={**ONE_PERSON_PER_ADDRESS, "CHEEPER_SOCKETS_PER_ADDRESS": "3"})
     first, *others = [server.connect() for _ in range(3)]
     with pytest.raises(websocket.WebSocketBadStatusException) as refused:
         server.connect()
@@ -143,6 +143,7 @@ MALFORMED_POSTS = {
     "a JSON list": {"json": ["Ada", "hi"]},
     "a number for a name": {"json": {"name": 1, "cheep": "hi"}},
     "text/plain": {"data": b"Ada: hi", "headers": {"Content-Type": "text/plain"}},
+    "JSON nested 5,000 deep": {"data": b"[" * 5000, "headers": {"Content-Type": "application/json"}},
 }
 
 
@@ -153,6 +154,41 @@ def test_a_malformed_post_gets_a_400_with_a_reason_never_a_500(server, request_o
     assert response.status_code == 400, response.text[:200]
     assert response.json()["message"]
     assert cheeps_since(server, before) == []
+
+
+HANDSHAKE = "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+BROKEN_REQUESTS = {  # what a client sends, as bytes, and the status it deserves
+    "a request line that is not HTTP": (b"HELLO\r\n\r\n", 400),
+    "a Content-Length that is not a number": (
+        b"POST /api/cheep HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: many\r\n\r\n", 400),
+    "chunks that are not hexadecimal": (
+        b"POST /api/cheep HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
+    "a body shorter than it said": (
+        b"POST /api/cheep HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 50\r\n\r\n{}", 400),
+    "a WebSocket key that is not base64": (
+        (HANDSHAKE + "Sec-WebSocket-Key: abc\r\nSec-WebSocket-Version: 13\r\n\r\n").encode(), 400),
+    "a WebSocket key of the wrong length": (
+        (HANDSHAKE + "Sec-WebSocket-Key: a2V5\r\nSec-WebSocket-Version: 13\r\n\r\n").encode(), 400),
+    "a WebSocket version that does not exist": (
+        (HANDSHAKE + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 99\r\n\r\n").encode(), 426),
+    "a WebSocket handshake without a version": (
+        (HANDSHAKE + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").encode(), 426),
+    "a WebSocket handshake over HTTP/1.0": (HANDSHAKE.replace("1.1", "1.0", 1).encode() + b"\r\n", 400),
+}
+
+
+@pytest.mark.parametrize("request_bytes, status", BROKEN_REQUESTS.values(), ids=BROKEN_REQUESTS.keys())
+def test_a_broken_request_gets_its_4xx_with_a_reason_and_no_traceback(server, request_bytes, status):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=WAIT) as connection:
+        connection.sendall(request_bytes)
+        connection.shutdown(socket.SHUT_WR)  # all of it, even a body shorter than it said
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, reason = answer.partition(b"\r\n\r\n")
+    assert head.startswith(f"HTTP/1.1 {status} ".encode()), answer[:200]
+    assert reason.strip(), "The answer gave no reason."
+    assert "Traceback" not in server.output(), server.output()
 
 
 def test_a_post_of_a_megabyte_is_refused_unread_with_413(server):

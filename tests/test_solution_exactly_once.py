@@ -8,8 +8,8 @@ import requests
 import websocket
 
 from app_client import (
-    assert_each_key_stored_once_when_raced, cheeps_since, get_page, new_key, newest_id, post_cheep, post_json,
-    receive_json, send_cheep, stored_with, unique, wait_until,
+    ONE_PERSON_PER_ADDRESS, assert_each_key_stored_once_when_raced, cheeps_since, get_page, new_key, newest_id,
+    post_cheep, post_json, receive_json, send_cheep, stored_with, unique, wait_until,
 )
 from server_process import ServerProcess
 from workshop.stages import ROOT
@@ -137,8 +137,8 @@ def test_a_refused_cheep_names_its_key_so_the_page_knows_which(connect):
     assert error == {"type": "error", "message": '"cheep" must be 1 to 76 characters long.', "key": key}
 
 
-def test_a_refusal_for_now_only_says_retry_so_that_the_page_sends_the_cheep_again(connect):
-    sender = connect()
+def test_a_refusal_for_now_only_says_retry_so_that_the_page_sends_the_cheep_again(start_server):
+    sender = start_server(env=ONE_PERSON_PER_ADDRESS).connect()
     keys = [new_key() for _ in range(30)]  # 10 may go at once, then 5 a second
     for key in keys:
         send_cheep(sender, "Ada", unique("burst"), key)

@@ -9,14 +9,15 @@ in CI). `make check` leaves them out: they are about deployment, not the worksho
 import json
 import os
 import signal
+import time
 
 import pytest
 import requests
 import websocket
 
 from app_client import (
-    assert_each_key_stored_once_when_raced, cheeps_since, new_key, receive_close, receive_json, send_cheep, stored_with,
-    unique, wait_until,
+    ONE_PERSON_PER_ADDRESS, PEOPLE_BEHIND_A_PROXY, assert_each_key_stored_once_when_raced, cheeps_since,
+    new_key, receive_close, receive_json, send_cheep, stored_with, unique, wait_until,
 )
 from server_process import Gunicorn
 
@@ -202,9 +203,7 @@ def test_with_the_cheeps_in_redis_a_cheep_sent_while_it_is_away_is_refused_with_
 
 
 def test_behind_a_trusted_proxy_the_limit_counts_each_person_and_not_the_proxy(start_server):
-    server = start_server(
-        env={"CHEEPER_TRUSTED_PROXIES": "127.0.0.1", "CHEEPER_SOCKETS_PER_ADDRESS": "2"}
-    )
+    server = start_server(env={**PEOPLE_BEHIND_A_PROXY, "CHEEPER_SOCKETS_PER_ADDRESS": "2"})
     for _ in range(2):
         server.connect(header=["X-Forwarded-For: 198.51.100.7"])
     server.connect(header=["X-Forwarded-For: 203.0.113.9"])
@@ -214,7 +213,7 @@ def test_behind_a_trusted_proxy_the_limit_counts_each_person_and_not_the_proxy(s
 
 
 def test_a_forwarded_address_from_anyone_else_is_ignored(start_server):
-    server = start_server(env={"CHEEPER_SOCKETS_PER_ADDRESS": "2"})
+    server = start_server(env={**ONE_PERSON_PER_ADDRESS, "CHEEPER_SOCKETS_PER_ADDRESS": "2"})
     for n in range(2):
         server.connect(header=[f"X-Forwarded-For: 198.51.100.{n}"])
     with pytest.raises(websocket.WebSocketBadStatusException) as refused:
@@ -267,3 +266,26 @@ def test_through_nginx_pages_on_two_workers_get_each_others_cheeps(two_workers, 
     finally:
         for page in pages:
             page.close()
+
+
+def test_nginx_in_front_refuses_one_person_past_30_connections_or_a_flood_of_requests_with_429(
+    start_server, start_nginx, tmp_path
+):
+    # Each worker allows a person 20 sockets: two allow 40. nginx counts for both.
+    workers = [start_server(database=tmp_path / f"{n}.db", env=PEOPLE_BEHIND_A_PROXY) for n in range(2)]
+    nginx = start_nginx(workers)
+    address = nginx.url.replace("http", "ws") + "/ws"
+    pages = [websocket.create_connection(address, timeout=3, origin=nginx.url) for _ in range(30)]
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        websocket.create_connection(address, timeout=3, origin=nginx.url)
+    assert refused.value.status_code == 429
+    assert b"Too many requests or connections from your address" in refused.value.resp_body
+    for page in pages:
+        page.close()
+
+    started = time.monotonic()
+    with requests.Session() as session:
+        statuses = [session.get(nginx.url + "/api/cheeps", params={"since": 10**9}).status_code for _ in range(300)]
+    allowed = 100 + 20 * (time.monotonic() - started)  # 100 at once, then 20 a second
+    assert set(statuses) == {200, 429}
+    assert statuses.count(200) <= allowed + 1, f"nginx let {statuses.count(200)} of 300 requests through."

@@ -1,5 +1,6 @@
 """The solution's promises about other sites: only the app's own pages may open its
-socket or run scripts in its pages (cross-site WebSocket hijacking, injected scripts)."""
+socket or run scripts in its pages (cross-site WebSocket hijacking, injected scripts),
+and it answers only to the names it is known by (DNS rebinding)."""
 import pytest
 import requests
 import websocket
@@ -40,6 +41,27 @@ def test_allowed_origins_can_be_named_in_cheeper_allowed_origins(start_server):
     assert refusal(server, origin="https://cheeper.example") is None
     assert refusal(server, origin="http://localhost:8000") is None
     assert refusal(server, origin="http://evil.example") == 403
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:{port}", "127.0.0.1.evil.example:{port}",
+                                  "localhost.evil.example"])
+def test_a_name_the_server_does_not_answer_to_gets_400_over_http_and_on_the_upgrade(server, host):
+    # DNS rebinding: another site's name made to point at this computer. Its pages
+    # have an Origin that matches their Host, so the Origin check alone lets them in.
+    host = host.format(port=server.port)
+    response = requests.get(server.url + "/", headers={"Host": host})
+    assert response.status_code == 400 and "CHEEPER_ALLOWED_HOSTS" in response.text
+    assert refusal(server, host=host, origin=f"http://{host}") == 400
+
+
+def test_the_server_answers_to_ip_addresses_localhost_and_the_names_in_cheeper_allowed_hosts(start_server):
+    server = start_server(env={"CHEEPER_ALLOWED_HOSTS": "cheeper.example"})
+    port = server.port
+    # As typed by someone in the room at HOST=0.0.0.0, and as nginx passes it on.
+    for host in [f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", "192.168.1.20:5000",
+                 "cheeper.example", f"Cheeper.Example:{port}"]:
+        assert requests.get(server.url + "/", headers={"Host": host}).status_code == 200, host
+        assert refusal(server, host=host, origin=f"http://{host}") is None, host
 
 
 def test_a_refused_socket_disturbs_no_one(server, connect):

@@ -44,9 +44,10 @@ def test_a_client_that_stops_reading_holds_up_no_one_and_is_dropped(server, conn
     assert connection_ends(stalled), "A client that never read 500 cheeps is still connected."
 
 
-def test_a_client_that_stops_answering_pings_is_dropped_and_one_that_answers_stays(start_server):
+@pytest.mark.parametrize("path", ["/ws", "/echo"])
+def test_a_client_that_stops_answering_pings_is_dropped_and_one_that_answers_stays(start_server, path):
     server = start_server(env={"CHEEPER_PING_SECONDS": "0.2"})
-    silent, answering = server.connect(), server.connect()
+    silent, answering = server.connect(path), server.connect(path)
     until = time.monotonic() + 2
     while time.monotonic() < until:
         answering.recv_data(control_frame=True)  # each ping gets its pong, as from a browser

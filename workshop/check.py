@@ -22,7 +22,8 @@ from workshop.stages import LESSONS, ROOT, STAGES, TITLES
 SPELLING = {"ctrl c": "Ctrl+C", "ws": "/ws", "json": "JSON", "html": "HTML", "http": "HTTP",
             "protocols": "protocol's", "apps": "app's", "pages": "page's", "echo": "/echo",
             "jquery": "jQuery", "javascript": "JavaScript", "cheeps db": "cheeps.db",
-            "browsers": "browser's", "idempotency key": "Idempotency-Key"}
+            "browsers": "browser's", "idempotency key": "Idempotency-Key", "kib": "KiB",
+            "bystanders": "bystander's", "cheeper allowed hosts": "CHEEPER_ALLOWED_HOSTS", "ip": "IP"}
 
 
 @dataclass

@@ -334,10 +334,50 @@ HINTS = [
     ),
     Hint(
         "rate-limit",
-        "One connection may send 10 cheeps at once, then 5 a second; each one past that "
-        "gets a Too fast error and is not stored (protocol.RateLimit, in ws()).",
+        "One person (one address, on all its sockets and POSTs together) may send 10 cheeps "
+        "at once, then 5 a second; each one past that gets a Too fast error, or a 429 with "
+        "Retry-After, and is not stored (the visitor's TokenBucket in limits.py, kept across reconnects).",
         3, "At most 10 cheeps at once, then 5 a second",
-        tests=("test_a_flood_from_one_connection_gets_errors_past_the_burst_and_others_still_get_through",),
+        tests=("test_a_flood_from_one_person_gets_errors_past_the_burst_and_others_still_get_through",
+               "test_one_person_has_one_allowance_across_their_tabs_reloads_and_posts"),
+    ),
+    Hint(
+        "fair-turns",
+        "A socket that sends frames without pause must not keep the server to itself: "
+        "gevent.sleep(0) after every frame read (and before every request on a connection), "
+        "and a budget of 100 frames at once, then 20 a second, for each socket, past which "
+        "it is closed with 1008 and a reason (sockets.py's read_frame).",
+        3, "One socket cannot keep the server to itself",
+        tests=("test_a_socket_sending_frames_without_pause_is_closed_with_1008_and_says_why",
+               "test_a_bystanders_cheeps_arrive_while_one_laptop_streams_frames_as_fast_as_it_can",
+               "test_a_connection_sending_thousands_of_requests_at_once_holds_no_one_up"),
+    ),
+    Hint(
+        "request-in-time",
+        "A request must arrive whole (head and body) within CHEEPER_REQUEST_SECONDS of the "
+        "connection opening or of the last answer, else the connection is closed; headers past "
+        "16 KiB or 100 lines get 431 (handler.py's handle_one_request, read_request and LimitedHead).",
+        3, "A request arrives whole, soon, and small",
+        tests=("test_a_connection_is_closed_when_its_request_does_not_arrive_whole_in_time",
+               "test_a_request_that_takes_a_moment_still_gets_its_answer",
+               "test_request_headers_past_16_kib_or_100_lines_get_431_with_a_reason"),
+    ),
+    Hint(
+        "connections",
+        "The handler counts the connections of each address and of everyone: past 30 from one "
+        "address, 429 at once; past the capacity its open files allow (raised to the system's "
+        "ceiling at start, with a reserve kept back), 503 at once (handler.py's handle).",
+        3, "At most 30 connections from one address",
+        tests=("test_one_address_holds_30_connections_at_most_and_a_newcomer_from_another_still_gets_in",
+               "test_the_server_raises_its_file_limit_and_past_its_capacity_answers_503_at_once"),
+    ),
+    Hint(
+        "hosts",
+        "Answer only to IP addresses, localhost and the names in CHEEPER_ALLOWED_HOSTS: any other "
+        "Host gets 400, on a page and on a handshake, before Flask (handler.py's check_request).",
+        3, "Only the names it answers to",
+        tests=("test_a_name_the_server_does_not_answer_to_gets_400_over_http_and_on_the_upgrade",
+               "test_the_server_answers_to_ip_addresses_localhost_and_the_names_in_cheeper_allowed_hosts"),
     ),
     Hint(
         "any-message",
@@ -349,10 +389,12 @@ HINTS = [
     Hint(
         "post-limits",
         "POST /api/cheep should answer every malformed body with 400 and a reason, and a "
-        "body over 16 KiB with 413 (MAX_CONTENT_LENGTH), never with a 500.",
+        "body over 16 KiB with 413 (MAX_CONTENT_LENGTH), never with a 500; a request the server "
+        "cannot read as HTTP gets its 4xx and a reason from the handler, with no traceback.",
         3, "POST: a reason for every refusal, and at most 16 KiB",
         tests=("test_a_malformed_post_gets_a_400_with_a_reason_never_a_500",
-               "test_a_post_of_a_megabyte_is_refused_unread_with_413"),
+               "test_a_post_of_a_megabyte_is_refused_unread_with_413",
+               "test_a_broken_request_gets_its_4xx_with_a_reason_and_no_traceback"),
     ),
     Hint(
         "origin",
@@ -391,8 +433,8 @@ HINTS = [
     ),
     Hint(
         "pings",
-        "Ping every page every CHEEPER_PING_SECONDS, and drop one that has sent nothing, "
-        "not even a pong, for two of those.",
+        "Ping every open socket, on /ws and /echo alike, every CHEEPER_PING_SECONDS, and drop "
+        "one that has sent nothing, not even a pong, for two of those.",
         3, "Vanished pages: pings",
         tests=("test_a_client_that_stops_answering_pings_is_dropped_and_one_that_answers_stays",),
     ),
