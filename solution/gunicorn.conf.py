@@ -13,15 +13,17 @@ import sys
 import gevent
 from geventwebsocket.gunicorn.workers import GeventWebSocketWorker
 
+import limits
 import sockets
-from handler import CAPACITY, CheckedHandler
+from handler import CheckedHandler
 
 wsgi_app = "server:app"
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("WORKERS", "4"))
-# Connections a worker takes at once. More than it holds (CAPACITY, in handler.py), so
-# that it can answer the ones past it with 503 rather than leave them waiting.
-worker_connections = CAPACITY + 1000
+# Connections a worker takes at once: as many as its open files allow, so that past
+# what it holds (limits.CAPACITY) it can still answer a newcomer with 503, rather
+# than leave them waiting.
+worker_connections = limits.OPEN_FILES - limits.FILES_IN_RESERVE
 graceful_timeout = 5  # seconds a stopping worker waits for its pages to close
 control_socket_disable = True  # gunicorn's runtime control: not needed, and one per user
 

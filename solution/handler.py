@@ -34,10 +34,7 @@ ALLOWED_HOSTS = set(os.environ.get("CHEEPER_ALLOWED_HOSTS", "").lower().split())
 # comes from a proxy's address, so the person's own is read from the
 # X-Forwarded-For header the proxy adds: CHEEPER_TRUSTED_PROXIES="127.0.0.1"
 TRUSTED_PROXIES = set(os.environ.get("CHEEPER_TRUSTED_PROXIES", "").split())
-# How many connections this process can hold: as many as it may open files, less a reserve.
-# Worked out as the module is imported, before the server accepts anyone.
-CAPACITY = limits.connection_capacity(limits.raise_file_limit())
-open_connections = 0  # now, from everyone
+open_connections = 0  # now, from everyone: at most limits.CAPACITY
 
 
 class HeadTooBig(ValueError):
@@ -45,7 +42,8 @@ class HeadTooBig(ValueError):
 
 
 class Refused(Exception):
-    """A request answered by the handler itself: its status, and why, in words."""
+    """A request answered by the handler itself, which then closes the connection:
+    its status, and why, in words."""
 
     def __init__(self, status, reason, headers=()):
         super().__init__(reason)
@@ -61,15 +59,15 @@ class CheckedHandler(WebSocketHandler):
         # Send every response and frame at once. Otherwise the network stack holds
         # back a small write until the last one is acknowledged: up to 40 ms each.
         self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.peer = self.client_address[0] if self.client_address else ""  # "": a Unix socket
+        self.peer = self.client_address[0]
         visitor = limits.visitor(self.peer)
         open_connections += 1
         visitor.connections += 1
         try:
-            if open_connections > CAPACITY:
+            if open_connections > limits.CAPACITY:
                 self.refuse_at_once(
                     "503 Service Unavailable",
-                    f"Cheeper is full: it holds {CAPACITY} connections at most. Try again in a minute.",
+                    f"Cheeper is full: it holds {limits.CAPACITY} connections at most. Try again in a minute.",
                 )
             elif visitor.connections > limits.CONNECTIONS_PER_ADDRESS and self.peer not in TRUSTED_PROXIES:
                 self.refuse_at_once(
@@ -79,6 +77,8 @@ class CheckedHandler(WebSocketHandler):
                 )
             else:
                 super().handle()  # every request on this connection, one after the other
+        except ConnectionError:
+            pass  # the client went away in the middle of something: nothing to answer
         finally:
             open_connections -= 1
             visitor.connections -= 1
@@ -89,11 +89,13 @@ class CheckedHandler(WebSocketHandler):
         with suppress(OSError):
             self.socket.sendall(plain_answer(status, reason))
             self.socket.shutdown(socket.SHUT_WR)
-            # Read the request while the answer travels: a socket closed with bytes
-            # unread is reset, and a reset can lose the answer on its way.
-            with gevent.Timeout(1, False):
-                while self.socket.recv(4096):
-                    pass
+            # Read the request's head while the answer travels, for half a second at
+            # most: a socket closed with bytes unread is reset, and a reset can lose
+            # the answer on its way.
+            with gevent.Timeout(0.5, False):
+                head = b""
+                while b"\r\n\r\n" not in head and (chunk := self.socket.recv(4096)):
+                    head = head[-3:] + chunk
         self.socket.close()
 
     def handle_one_request(self):
@@ -119,10 +121,12 @@ class CheckedHandler(WebSocketHandler):
 
     def _handle_client_error(self, error):
         """gevent's answer to a request it cannot read, with a reason instead of an empty 400."""
+        if isinstance(error, ConnectionError):
+            return None  # the client went away: nobody to answer
         if isinstance(error, (HeadTooBig, HTTPException)):  # HTTPException: over 100 headers
             return "431", plain_answer(
                 "431 Request Header Fields Too Large",
-                f"The request's headers are too big: at most {limits.HEAD_LIMIT} bytes.",
+                f"The request's headers are too big: at most {limits.HEAD_LIMIT} bytes, in 100 lines.",
             )
         return "400", plain_answer("400 Bad Request", f"Cheeper cannot read this request: {error}")
 
@@ -137,15 +141,20 @@ class CheckedHandler(WebSocketHandler):
     def read_body(self):
         declared = self.content_length or 0
         chunked = self.headers.get("Transfer-Encoding", "").lower() == "chunked"
-        if declared > limits.BODY_LIMIT:
-            self.close_connection = True  # its bytes are never read: Flask answers 413
-            return b""
         if not declared and not chunked:
             return b""
         asks_first = self.headers.get("Expect", "").lower() == "100-continue"  # curl does, for a big body
         body_input = Input(self.rfile, self.content_length, self.socket if asks_first else None, chunked)
+        if declared > limits.BODY_LIMIT:  # Flask answers 413, without looking at it
+            self.close_connection = True
+            if declared <= limits.BODY_THROWN_AWAY and not asks_first:
+                # Read it and throw it away: a connection closed with bytes unread
+                # is reset, and a reset can lose the answer on its way.
+                while body_input.read(65536):
+                    pass
+            return b""
         body = body_input.read(limits.BODY_LIMIT + 1)
-        self.close_connection |= len(body) > limits.BODY_LIMIT  # the rest is never read either
+        self.close_connection |= len(body) > limits.BODY_LIMIT  # the rest is never read: closed after the 413
         return body
 
     def get_environ(self):
@@ -153,13 +162,19 @@ class CheckedHandler(WebSocketHandler):
         environ = super().get_environ()
         environ["wsgi.input"] = io.BytesIO(self.body)
         self.wsgi_input = Input(io.BytesIO(), 0)  # for gevent: nothing is left to read after the answer
-        environ["cheeper.visitor"] = limits.visitor(self.visitor_address())
+        environ["cheeper.visitor"] = limits.visitor(self.visitor_address(environ))
         return environ
+
+    def start_response(self, status, headers, exc_info=None):
+        if self.close_connection and not any(name.lower() == "connection" for name, _ in headers):
+            headers = [*headers, ("Connection", "close")]  # this answer is the connection's last: say so
+        return super().start_response(status, headers, exc_info)
 
     def run_application(self):
         try:
             self.check_request()
         except Refused as refused:
+            self.close_connection = True
             self.start_response(refused.status, [("Content-Type", "text/plain; charset=utf-8"), *refused.headers])
             self.result = [refused.reason.encode() + b"\n"]
             self.process_result()
@@ -202,7 +217,7 @@ class CheckedHandler(WebSocketHandler):
         if self.request_version != "HTTP/1.1":
             raise Refused("400 Bad Request", "A WebSocket handshake is made over HTTP/1.1.")
         version = self.environ.get("HTTP_SEC_WEBSOCKET_VERSION")
-        if version not in self.SUPPORTED_VERSIONS:
+        if version != "13":  # what every browser speaks (7 and 8 were drafts)
             raise Refused(
                 "426 Upgrade Required",
                 f"Cheeper speaks WebSocket version 13, and this handshake asks for {version or 'none'}.",
@@ -219,11 +234,12 @@ class CheckedHandler(WebSocketHandler):
         host = self.environ.get("HTTP_HOST", "")  # the address the page itself came from
         return {f"http://{host}", f"https://{host}"} | ALLOWED_ORIGINS
 
-    def visitor_address(self):
+    def visitor_address(self, environ):
         """The address of the person's computer."""
         if self.peer in TRUSTED_PROXIES:
-            # The proxy adds the address it was reached from at the end.
-            forwarded = self.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
+            # The proxy adds the address it was reached from at the end. (gevent joins
+            # the header's lines, if there are several, with commas.)
+            forwarded = environ.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
             return forwarded or self.peer
         return self.peer
 

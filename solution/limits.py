@@ -15,9 +15,9 @@ PEOPLE_PER_ADDRESS = int(os.environ.get("CHEEPER_PEOPLE_PER_ADDRESS", "1"))
 CHEEP_BURST = 10 * PEOPLE_PER_ADDRESS  # cheeps one address may send at once...
 CHEEPS_PER_SECOND = 5 * PEOPLE_PER_ADDRESS  # ...and then, on average, each second
 SOCKETS_PER_ADDRESS = int(os.environ.get("CHEEPER_SOCKETS_PER_ADDRESS", "20")) * PEOPLE_PER_ADDRESS
-# Pages and sockets together: a browser keeps up to 6 connections for a
-# site's pages and files, besides a socket for each tab.
-CONNECTIONS_PER_ADDRESS = 30 * PEOPLE_PER_ADDRESS
+# Pages and sockets together: a socket for each tab, and 10 more, since a
+# browser keeps up to 6 connections for a site's pages and files.
+CONNECTIONS_PER_ADDRESS = SOCKETS_PER_ADDRESS + 10 * PEOPLE_PER_ADDRESS
 
 # Frames one socket may send (messages, pings, pongs, pieces of messages):
 # far more than a page ever needs. A socket that goes past it is closed.
@@ -30,8 +30,12 @@ FRAMES_PER_SECOND = 20
 REQUEST_SECONDS = float(os.environ.get("CHEEPER_REQUEST_SECONDS", "10"))
 HEAD_LIMIT = 16 * 1024  # bytes of headers in a request; a browser sends one or two KiB
 BODY_LIMIT = 16 * 1024  # bytes in a request's body (a POSTed cheep); a cheep needs far fewer
+BODY_THROWN_AWAY = 1024 * 1024  # a body past BODY_LIMIT, up to this, is read before the 413
 # Open files kept back from the connections, for the storage, the logs and Redis.
 FILES_IN_RESERVE = 64
+# Open files asked of the system at most: more connections than this allows
+# would need more memory than a laptop has.
+MOST_FILES = 65536
 
 
 class TokenBucket:
@@ -70,8 +74,8 @@ class Visitor:
     """What one address is doing now."""
 
     def __init__(self):
-        self.connections = 0  # open now: pages, files and sockets
-        self.sockets = 0  # of those, WebSockets
+        self.connections = 0  # open now from this address: pages, files and sockets
+        self.sockets = 0  # WebSockets open now (behind a proxy: the person's, where connections are the proxy's)
         self.cheeps = TokenBucket(CHEEP_BURST, CHEEPS_PER_SECOND)
 
     def forgettable(self):
@@ -98,27 +102,35 @@ def visitor(address):
 
 
 def raise_file_limit():
-    """Let this process open as many files as the system allows it (each connection
-    is one); return how many that is. Linux and macOS start a program with a low
-    limit that it may raise itself: often 1,024 on Linux, 256 in a macOS shell."""
+    """Let this process open as many files as the system allows it, up to MOST_FILES
+    (each connection is one); return how many that is. Linux and macOS start a
+    program with a low limit that it may raise itself: often 1,024 on Linux, 256
+    in a macOS shell."""
     try:
         import resource
     except ImportError:  # Windows counts no such limit for sockets
         return 8192
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    # macOS calls its hard limit unlimited, yet refuses more than about 10,240.
-    for wanted in (hard, 10240):
-        if soft < wanted != resource.RLIM_INFINITY:
-            try:
-                resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
-                return wanted
-            except (ValueError, OSError):
-                pass
-    return soft
+    # macOS calls its ceiling unlimited, yet refuses more than about 10,240.
+    ceiling = 10240 if hard == resource.RLIM_INFINITY else hard
+    wanted = min(ceiling, MOST_FILES)
+    if soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            soft = wanted
+        except (ValueError, OSError):
+            pass  # refused: the limit stays as it was
+    return min(soft, MOST_FILES)
 
 
 def connection_capacity(files):
-    """How many connections the server holds at once with this many open files:
-    one file for each connection, and one more while it sends a file such as
-    jquery.min.js, after keeping some back for the storage, the logs and Redis."""
-    return max(1, (files - FILES_IN_RESERVE) // 2)
+    """How many connections the server holds at once with this many open files.
+    Each connection is one file. Some are kept back for the storage, the logs and
+    Redis, and a tenth of the rest for the files that connections send, such as
+    jquery.min.js, which stay open while they are sent."""
+    return max(1, (files - FILES_IN_RESERVE) * 9 // 10)
+
+
+# Raised as this module is imported, before the server accepts anyone.
+OPEN_FILES = raise_file_limit()
+CAPACITY = connection_capacity(OPEN_FILES)  # connections, from everyone together

@@ -4,10 +4,12 @@ Step 2's app, plus what a room full of people needs: the server checks every
 cheep and says what is wrong with a bad one, pages catch up on cheeps they
 missed (GET /api/cheeps?since=<id>), and the page reconnects by itself.
 Nobody can slow down or knock over the others: not a slow or vanished page,
-not a flood of messages, not another site's page.
+not a flood of messages or connections from one laptop, not another site's page.
 
-The rules and messages live in protocol.py, the SQLite code in storage.py,
-sending to every page in broadcasting.py, and the checks on each socket in sockets.py.
+The rules a cheep follows, and the errors about it, live in protocol.py, the
+SQLite code in storage.py, sending to every page in broadcasting.py, what one
+person may do in limits.py, the checks on each connection in handler.py, and
+on each socket in sockets.py.
 For several workers (docs/many-workers.md), relay.py shares the cheeps
 through Redis, and redis_storage.py keeps them there.
 """
@@ -35,7 +37,7 @@ import limits
 import protocol
 import sockets
 from broadcasting import broadcast
-from handler import CAPACITY, CheckedHandler
+from handler import CheckedHandler
 from protocol import InvalidCheep
 
 # Where the cheeps are kept: a SQLite file, or a Redis that workers on several
@@ -255,7 +257,7 @@ if __name__ == "__main__":
         print(f"and http://<this computer's address>:{PORT}/ from the others.")
     else:
         print(f"Cheeper is running on http://{HOST}:{PORT}/")
-    print(f"It holds up to {CAPACITY} connections at once.")
+    print(f"It holds up to {limits.CAPACITY} connections at once.")
     print("Press Ctrl+C to stop it.")
 
     def stop():

@@ -143,7 +143,6 @@ class CheckedWebSocket(WebSocket):
         with suppress(AttributeError, OSError):  # already gone
             self.handler.socket.shutdown(socket.SHUT_RDWR)
 
-
     def finish(self):
         """After the socket's view returned: send what the outbox still holds (a close
         frame, perhaps), then end the connection, and the sender with it."""
