@@ -27,7 +27,7 @@ help:
 	@echo "make run        run your own app, in workspace/"
 	@echo "make check STEP=1   check your app against step 1, and say what to fix"
 	@echo "make check      find the latest step your app passes, and what comes next"
-	@echo "make bench      measure the broadcast: the solution against step 1 and the websockets library"
+	@echo "make bench      measure the broadcast against step 1 and the websockets library, then attacks"
 	@echo "make docs       refresh the code listings in the lesson text (docs/)"
 	@echo "make screenshots  refresh the pictures of the pages in docs/images"
 	@echo "make setup      create .venv with the pinned requirements"
@@ -86,8 +86,10 @@ test: $(VENV)/.installed-dev
 	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS)
 
 # Speed and memory, measured: docs/performance.md. BENCH_ARGS="--clients 100 1000" for a shorter run.
+# Then one laptop's attacks, and what a bystander feels meanwhile (Linux only).
 bench: $(VENV)/.installed-bench
 	$(VENV_PYTHON) bench/fanout.py $(BENCH_ARGS)
+	$(VENV_PYTHON) bench/attacks.py
 
 # The lesson's code listings are copied from the stage folders: this refreshes them.
 docs: $(VENV)/.installed-dev

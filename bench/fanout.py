@@ -44,11 +44,11 @@ SERVERS = {
     "step 1 (one loop)": ROOT / "step1_server",
     "websockets library": ROOT / "bench" / "websockets_reference",
 }
-SETTINGS = {  # no limit on sockets from one address (every client is 127.0.0.1), no pings
-    "CHEEPER_SOCKETS_PER_ADDRESS": "1000000",
+SETTINGS = {  # no limits for one address (every client is 127.0.0.1), no pings
+    "CHEEPER_PEOPLE_PER_ADDRESS": "1000000",
     "CHEEPER_PING_SECONDS": "3600",
 }
-ROUND_GAP = 0.21  # seconds between rounds: the solution allows 5 cheeps a second per socket
+ROUND_GAP = 0.21  # seconds between rounds: a socket may send 20 frames a second
 BURST = 300  # big cheeps after the rounds: more than a stalled client's buffers and outbox hold
 BIG_CHEEP = "🐦" * 76  # 912 bytes of JSON
 WAIT = 30  # seconds a round may take before it counts as stuck

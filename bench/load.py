@@ -18,11 +18,13 @@ HANDSHAKE = (
 )
 
 
-def open_client(port, receive_buffer=None):
-    """A connected WebSocket client socket, handshake done."""
+def open_client(port, receive_buffer=None, source="127.0.0.1"):
+    """A connected WebSocket client socket, handshake done; from the address
+    `source` (on Linux, any of 127.0.0.0/8: another person, to the server)."""
     client = socket.socket()
     if receive_buffer:
         client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    client.bind((source, 0))
     client.connect(("127.0.0.1", port))
     key = base64.b64encode(os.urandom(16)).decode()
     client.sendall(HANDSHAKE.format(port=port, key=key).encode())
