@@ -257,9 +257,10 @@ class Bystander:
                 if client is None:  # the first time, and after a lost connection: opening it counts in the time
                     client = websocket.create_connection(self.server.url.replace("http", "ws") + "/ws", timeout=TIMED_OUT)
                 client.send(json.dumps({"type": "cheep", "name": "Bystander", "cheep": "still here?", "key": key}))
-                while json.loads(client.recv()).get("key") != key:
+                while (answer := json.loads(client.recv())).get("key") != key:
                     pass
-                self.round_trips.append(time.perf_counter() - started)
+                stored = answer["type"] == "cheep"  # not refused: "storage away", say
+                self.round_trips.append(time.perf_counter() - started if stored else float("inf"))
             except (websocket.WebSocketException, OSError):
                 self.round_trips.append(float("inf"))
                 client = None
@@ -284,7 +285,7 @@ class Bystander:
 
 
 def percentiles(values):
-    """'p50 / p95' in ms, or how many never came back."""
+    """'p50 / p95' in ms, and how many were lost: never came back, or were refused."""
     if not values:
         return "lost"  # not one came back in the whole time
     ordered = sorted(values)

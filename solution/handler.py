@@ -110,7 +110,8 @@ class CheckedHandler(WebSocketHandler):
                 raise
             return None  # said nothing, or too slowly: close the connection
         finally:
-            self.deadline.close()
+            if self.deadline is not None:  # no request arrived, or gevent could not read it
+                self.deadline.close()
         if isinstance(result, tuple) and result[0] == "414":  # the request line alone is too long
             return "414", plain_answer("414 URI Too Long", "The address asked for is too long.")
         return result
@@ -136,13 +137,15 @@ class CheckedHandler(WebSocketHandler):
         super().read_request(raw_requestline)
         self.body = self.read_body()
         self.deadline.close()  # it arrived in time
+        self.deadline = None  # and a socket open for hours does not keep its timer
         return True
 
     def read_body(self):
+        """The request's body, as bytes; None for a request without one."""
         declared = self.content_length or 0
         chunked = self.headers.get("Transfer-Encoding", "").lower() == "chunked"
         if not declared and not chunked:
-            return b""
+            return None
         asks_first = self.headers.get("Expect", "").lower() == "100-continue"  # curl does, for a big body
         body_input = Input(self.rfile, self.content_length, self.socket if asks_first else None, chunked)
         if declared > limits.BODY_LIMIT:  # Flask answers 413, without looking at it
@@ -160,8 +163,9 @@ class CheckedHandler(WebSocketHandler):
     def get_environ(self):
         """The request, for Flask, with its body (read already) and the person who sent it."""
         environ = super().get_environ()
-        environ["wsgi.input"] = io.BytesIO(self.body)
-        self.wsgi_input = Input(io.BytesIO(), 0)  # for gevent: nothing is left to read after the answer
+        if self.body is not None:
+            environ["wsgi.input"] = io.BytesIO(self.body)
+            self.wsgi_input = Input(io.BytesIO(), 0)  # for gevent: nothing is left to read after the answer
         environ["cheeper.visitor"] = limits.visitor(self.visitor_address(environ))
         return environ
 
