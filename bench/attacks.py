@@ -182,8 +182,9 @@ def holding(count, at_once=b"", trickle=b""):
                 connection.setblocking(False)
                 unsent[connection], dripped[connection] = at_once, 0
                 counts["connections opened"] += 1
-            drip = time.monotonic() >= next_drip
-            next_drip += drip
+            drip = time.monotonic() >= next_drip  # a byte from each, once a second
+            if drip:
+                next_drip += 1
             for connection in list(unsent):
                 try:
                     with suppress(BlockingIOError):

@@ -87,9 +87,11 @@ def pytest_generate_tests(metafunc):
 
 
 @pytest.fixture(scope="module")
-def server(app_dir, tmp_path_factory):
-    """The app's server, shared by the tests of one file: look for your own cheeps."""
-    server = ServerProcess(app_dir, tmp_path_factory.mktemp("db") / "cheeps.db").start()
+def server(app_dir, tmp_path_factory, request):
+    """The app's server, shared by the tests of one file: look for your own cheeps.
+    A file may name settings for it in SERVER_SETTINGS."""
+    settings = getattr(request.module, "SERVER_SETTINGS", None)
+    server = ServerProcess(app_dir, tmp_path_factory.mktemp("db") / "cheeps.db", env=settings).start()
     yield server
     server.kill()
 

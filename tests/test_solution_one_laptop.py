@@ -18,7 +18,6 @@ from app_client import (
     ONE_PERSON_PER_ADDRESS, PEOPLE_BEHIND_A_PROXY, as_person, frame, new_key, receive_close, receive_json,
     send_cheep, unique, wait_until,
 )
-from server_process import ServerProcess
 from services import missing
 
 TEXT, CONTINUATION, PING, PONG = 0x1, 0x0, 0x9, 0xA
@@ -27,13 +26,9 @@ ARRIVES = 2  # seconds a bystander's cheep may take while an attack runs: genero
 SILENCE_ALLOWED = {"CHEEPER_REQUEST_SECONDS": "120"}
 
 
-@pytest.fixture(scope="module")
-def server(app_dir, tmp_path_factory):
-    """The app's server, shared by this file's tests, told that 127.0.0.1 is a proxy
-    that names each person: as_person(1) is the attacker, as_person(2) the bystander."""
-    server = ServerProcess(app_dir, tmp_path_factory.mktemp("db") / "cheeps.db", env=PEOPLE_BEHIND_A_PROXY).start()
-    yield server
-    server.kill()
+# The shared server is told that 127.0.0.1 is a proxy that names each person:
+# as_person(1) is the attacker, as_person(2) the bystander.
+SERVER_SETTINGS = PEOPLE_BEHIND_A_PROXY
 
 
 class Attack(threading.Thread):
