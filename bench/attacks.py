@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]
 
 import load  # noqa: E402
+from app_client import cheeps_since  # noqa: E402
 from fanout import server_cpu, server_memory  # noqa: E402
 from server_process import ServerProcess  # noqa: E402
 
@@ -330,7 +331,7 @@ def measure(name, app, scratch):
         sampling.set()
         sampler.join()
         time.sleep(SETTLE_SECONDS)
-        stored = sum(1 for cheep in requests.get(server.url + "/api/cheeps", timeout=60).json() if cheep["name"] == "Attacker")
+        stored = sum(1 for cheep in cheeps_since(server, 0) if cheep["name"] == "Attacker")
         return {
             "attack": name,
             "calm_trips": percentiles(calm_trips), "attacked_trips": percentiles(attacked_trips),

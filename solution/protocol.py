@@ -16,10 +16,13 @@ the sender's acknowledgement. A cheep without a key is stored as it comes.
 import json
 import re
 
+import text
 from limits import CHEEP_BURST, CHEEPS_PER_SECOND
 
 NAME_LIMIT = 32
 CHEEP_LIMIT = 76
+PAGE = 50  # cheeps on the page, and in an answer of GET /api/cheeps unless it asks for fewer or more
+LONGEST_PAGE = 200  # cheeps in one answer of GET /api/cheeps, at most
 MESSAGE_LIMIT = 4096  # bytes in one WebSocket message: a cheep needs far fewer
 KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")  # a crypto.randomUUID() fits, or 32 hex digits
 
@@ -71,18 +74,40 @@ def check_cheep(data):
 
 
 def check_text(data, field, limit):
+    """Return data[field] as it is stored, in NFC and trimmed, or raise InvalidCheep.
+    `limit` counts characters as a reader sees them (text.py says why)."""
     if field not in data:
         raise InvalidCheep(f'"{field}" is missing.')
     value = data[field]
     if not isinstance(value, str):
         raise InvalidCheep(f'"{field}" must be a string.')
-    value = value.strip()
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:  # JSON can spell half a character: "\ud800"
         raise InvalidCheep(f'"{field}" holds half of a character: send whole characters.') from None
-    if not 1 <= len(value) <= limit:
+    value = text.tidy(value)
+    if text.CONTROL.search(value):
+        raise InvalidCheep(
+            f'"{field}" holds a control character, such as a new line or a tab: send one line of text.'
+        )
+    if text.DIRECTION.search(value):
+        raise InvalidCheep(
+            f'"{field}" holds a control that changes the direction of the text around it: send the text without it.'
+        )
+    if text.TOO_MANY_MARKS.search(value):
+        raise InvalidCheep(f'"{field}" puts more than {text.MOST_MARKS} accents or marks on one letter: use fewer.')
+    if not 1 <= text.characters(value) <= limit:
         raise InvalidCheep(f'"{field}" must be 1 to {limit} characters long.')
+    if len(value) > text.code_point_limit(limit):
+        raise InvalidCheep(
+            f'"{field}" is too long: at most {text.code_point_limit(limit)} code points, '
+            "and a flag or a family emoji takes several."
+        )
+    if not text.VISIBLE.search(value):
+        raise InvalidCheep(
+            f'"{field}" has nothing visible in it, only spaces, invisible characters or marks: '
+            "write something people can read."
+        )
     return value
 
 

@@ -3,6 +3,7 @@
 Step 2's app, plus what a room full of people needs: the server checks every
 cheep and says what is wrong with a bad one, pages catch up on cheeps they
 missed (GET /api/cheeps?since=<id>), and the page reconnects by itself.
+The feed comes a page at a time, so a feed of 50,000 cheeps loads as fast as one of 50.
 Nobody can slow down or knock over the others: not a slow or vanished page,
 not a flood of messages or connections from one laptop, not another site's page.
 
@@ -27,7 +28,7 @@ import signal
 import sys
 
 import gevent
-from flask import Flask, jsonify, redirect, render_template, request
+from flask import Flask, jsonify, redirect, render_template, request, url_for
 from gevent.pywsgi import WSGIServer
 from geventwebsocket.exceptions import WebSocketError
 from werkzeug.routing import WebsocketMismatch
@@ -95,9 +96,17 @@ def save(name, text, key=None):
 
 @app.route("/")
 def index():
+    """The newest page of cheeps; /?before=<id>, the page of cheeps older than that."""
+    try:
+        before = read_cheep_id("before")
+    except InvalidCheep as error:
+        return f"{error}\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
+    cheeps = storage.newest_cheeps(protocol.PAGE + 1, before)  # one more: is there an older page?
     page = render_template(
         "index.html",
-        cheeps=storage.all_cheeps(),
+        cheeps=cheeps[: protocol.PAGE],
+        older=cheeps[protocol.PAGE - 1]["id"] if len(cheeps) > protocol.PAGE else None,
+        reading_older=before is not None,
         # A new key with each page: a form sent twice (a double click, a resubmit) stores one cheep.
         form_key=secrets.token_urlsafe(16),
         name_limit=protocol.NAME_LIMIT,
@@ -105,6 +114,18 @@ def index():
     )
     # Never from the browser's cache: the Back button brings a fresh page, with a fresh key.
     return page, {"Cache-Control": "no-store"}
+
+
+def read_cheep_id(field):
+    """The cheep id in ?field=, or None when the address has none."""
+    if field not in request.args:
+        return None
+    value = request.args[field]
+    # isdigit() alone would let "²" through; int() would let " 7" and "+7" through,
+    # and refuse more than 4,300 digits with an error. SQLite's integers end at 2**63 - 1.
+    if not (value.isascii() and value.isdigit() and len(value) <= 19 and int(value) < 2**63):
+        raise InvalidCheep(f'"{field}" must be a cheep id: a whole number, 0 or more.')
+    return int(value)
 
 
 @app.route("/api/cheep", methods=["POST"])
@@ -139,15 +160,36 @@ def post_cheep():
 
 
 @app.route("/api/cheeps")
-def cheeps_since():
-    """The cheeps after ?since=<id>, oldest first: what a reconnecting page missed."""
+def cheeps_page():
+    """One page of cheeps, as JSON. ?since=<id>: the cheeps after it, oldest first
+    (what a reconnecting page missed). Otherwise the newest, or with ?before=<id>
+    the ones older than it, newest first (the feed, page by page). When more are
+    left, a Link header gives the address of the next page."""
     try:
-        since = int(request.args.get("since", "0"))
-    except ValueError:
-        since = -1
-    if not 0 <= since < 2**63:  # SQLite's integers end at 2**63 - 1
-        return refuse('"since" must be a cheep id: a whole number, 0 or more.')
-    return jsonify([protocol.cheep_message(cheep) for cheep in storage.cheeps_since(since)])
+        since, before = read_cheep_id("since"), read_cheep_id("before")
+        limit = read_limit()
+        if since is not None and before is not None:
+            raise InvalidCheep('Ask for the cheeps "since" an id or "before" one, not both.')
+    except InvalidCheep as error:
+        return refuse(str(error))
+    # One more than asked for: if it comes, there is a next page.
+    if since is not None:
+        cheeps, going = storage.cheeps_since(since, limit + 1), "since"
+    else:
+        cheeps, going = storage.newest_cheeps(limit + 1, before), "before"
+    headers = {}
+    if len(cheeps) > limit:  # a Link header: HTTP's own way to link pages (RFC 8288), as GitHub's API does
+        next_page = url_for("cheeps_page", **{going: cheeps[limit - 1]["id"]}, limit=limit)
+        headers["Link"] = f'<{next_page}>; rel="next"'
+    return jsonify([protocol.cheep_message(cheep) for cheep in cheeps[:limit]]), headers
+
+
+def read_limit():
+    """How many cheeps a page of /api/cheeps holds: ?limit=, or protocol.PAGE."""
+    value = request.args.get("limit", str(protocol.PAGE))
+    if not (value.isascii() and value.isdigit() and len(value) <= 3 and 1 <= int(value) <= protocol.LONGEST_PAGE):
+        raise InvalidCheep(f'"limit" must be a whole number from 1 to {protocol.LONGEST_PAGE}.')
+    return int(value)
 
 
 # Reached when the route lacks websocket=True and this is a plain page request,

@@ -84,16 +84,23 @@ def as_cheep(row):
     return {field: value for field, value in dict(row).items() if value is not None}
 
 
-def all_cheeps():
-    """Every cheep, newest first, for the page."""
+def newest_cheeps(limit, before=None):
+    """The newest `limit` cheeps (before the id `before`, when given), newest first:
+    a page of the feed. The id is the table's own index (its rowid), so SQLite
+    walks straight to the page: as fast with 50,000 cheeps as with 50."""
     with closing(connect()) as db:
-        return [as_cheep(row) for row in db.execute("SELECT * FROM cheeps ORDER BY id DESC")]
+        rows = db.execute(
+            "SELECT * FROM cheeps WHERE id < ? ORDER BY id DESC LIMIT ?",
+            (2**63 - 1 if before is None else before, limit),
+        )
+        return [as_cheep(row) for row in rows]
 
 
-def cheeps_since(cheep_id):
-    """The cheeps stored after cheep_id, oldest first, for a page catching up."""
+def cheeps_since(cheep_id, limit=-1):
+    """The cheeps stored after cheep_id, oldest first, for a page catching up:
+    the first `limit` of them (-1: every one)."""
     with closing(connect()) as db:
-        rows = db.execute("SELECT * FROM cheeps WHERE id > ? ORDER BY id", (cheep_id,))
+        rows = db.execute("SELECT * FROM cheeps WHERE id > ? ORDER BY id LIMIT ?", (cheep_id, limit))
         return [as_cheep(row) for row in rows]
 
 

@@ -62,10 +62,17 @@ def assert_each_key_stored_once_when_raced(servers, rounds=20):
 
 
 def cheeps_since(server, since):
-    """The stored cheeps after the id `since`, oldest first (the solution's catch-up)."""
-    response = requests.get(server.url + "/api/cheeps", params={"since": since})
-    assert response.status_code == 200
-    return response.json()
+    """Every stored cheep after the id `since`, oldest first (the solution's catch-up),
+    following its pages: the Link header of each answer names the next one."""
+    cheeps = []
+    address = f"{server.url}/api/cheeps?since={since}&limit=200"
+    while address:
+        response = requests.get(address, timeout=10)
+        assert response.status_code == 200, response.text
+        cheeps += response.json()
+        following = response.links.get("next")
+        address = following and server.url + following["url"]
+    return cheeps
 
 
 def stored_with(server, text):
@@ -74,8 +81,8 @@ def stored_with(server, text):
 
 
 def newest_id(server):
-    cheeps = cheeps_since(server, 0)
-    return cheeps[-1]["id"] if cheeps else 0
+    newest = requests.get(server.url + "/api/cheeps", params={"limit": 1}).json()
+    return newest[0]["id"] if newest else 0
 
 
 def get_page(server):

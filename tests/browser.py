@@ -108,6 +108,13 @@ def open_live_counting_frames(windows, server):
     return page, frames
 
 
+def pause_clock(page):
+    """Hold the page's clock: its timers, and the frames it draws with
+    requestAnimationFrame, wait until page.clock.resume() or run_for()."""
+    page.clock.install()
+    page.clock.pause_at(page.evaluate("Date.now()") + 10)
+
+
 def send(page, name, cheep, key=None):
     page.fill("#name", name)
     page.fill("#cheep", cheep)

@@ -4,16 +4,10 @@ import re
 from playwright.sync_api import expect
 
 from app_client import post_cheep, unique
-from browser import ARRIVES, LIVE, feed, open_live, open_live_counting_frames, send
+from browser import ARRIVES, LIVE, feed, open_live, open_live_counting_frames, pause_clock, send
 
 RECONNECTING = re.compile("reconnecting", re.I)
 BACK = 15000  # milliseconds: retries back off, but a restarted server is found within this
-
-
-def pause_clock(page):
-    """Hold the page's clock: its retry timer cannot fire until page.clock.resume()."""
-    page.clock.install()
-    page.clock.pause_at(page.evaluate("Date.now()") + 10)
 
 
 def hold_catch_up(page):

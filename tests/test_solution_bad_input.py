@@ -15,6 +15,7 @@ from app_client import (
     WAIT, ONE_PERSON_PER_ADDRESS, PEOPLE_BEHIND_A_PROXY, as_person, cheeps_since, frame, newest_id, receive_close,
     receive_json, send_cheep, still_listening, unique, wait_until,
 )
+from text_rules import CHEEP_LIMIT, NAME_LIMIT, as_stored
 
 TEXT, BINARY, CONTINUATION, CLOSE, PING = 0x1, 0x2, 0x0, 0x8, 0x9
 LIMIT = 4096  # bytes in one message: the solution's MESSAGE_LIMIT
@@ -221,12 +222,10 @@ def is_valid(message):
     """What the protocol reference says a valid cheep is, written out once more."""
     try:
         data = json.loads(message)
-        name, cheep = data["name"].strip(), data["cheep"].strip()
-        (name + cheep).encode("utf-8")
-    except (ValueError, TypeError, KeyError, AttributeError, UnicodeEncodeError):
+    except ValueError:
         return False
-    return (set(data) == {"type", "name", "cheep"} and data["type"] == "cheep"
-            and 1 <= len(name) <= 32 and 1 <= len(cheep) <= 76)
+    return (isinstance(data, dict) and set(data) == {"type", "name", "cheep"} and data["type"] == "cheep"
+            and as_stored(data["name"], NAME_LIMIT) is not None and as_stored(data["cheep"], CHEEP_LIMIT) is not None)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

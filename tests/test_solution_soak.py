@@ -73,9 +73,7 @@ class PageLikeClient(threading.Thread):
         self.problems.append(f"{time.monotonic():.1f} connected")
         for key, text in list(self.unsent.items()):  # the server stores a key once
             send_cheep(socket, "Soak", text, key)
-        missed = requests.get(self.server.url + "/api/cheeps", params={"since": max(self.feed, default=0)}, timeout=10)
-        missed.raise_for_status()
-        for cheep in missed.json():
+        for cheep in cheeps_since(self.server, max(self.feed, default=0)):  # every page of them
             self.hear(cheep)
         socket.settimeout(0.5)  # then wake up twice a second, to type
         return socket

@@ -270,6 +270,38 @@ HINTS = [
                "test_caught_up_cheeps_take_their_place_below_newer_live_ones"),
     ),
     Hint(
+        "paging",
+        "The feed comes a page at a time: GET / shows the newest 50 cheeps and a \"Show older "
+        "cheeps\" link to /?before=<oldest id shown>; GET /api/cheeps answers at most one page "
+        "(since=, before=, limit= from 1 to 200) and a Link header when more are left.",
+        3, "A long feed, a page at a time",
+        tests=("test_the_page_shows_the_newest_50_and_links_to_older_pages_that_work_without_javascript",
+               "test_the_api_gives_the_newest_page_then_older_ones_through_its_link_header",
+               "test_pages_of_any_size_hold_every_cheep_once_forwards_and_backwards",
+               "test_a_catch_up_answers_one_page_and_says_when_more_were_missed",
+               "test_a_page_asked_for_wrongly_is_refused_with_the_reason",
+               "test_an_older_page_asked_for_wrongly_is_refused_with_the_reason"),
+    ),
+    Hint(
+        "big-feed-page",
+        "The page must not grow with the feed: put cheeps that arrive together on the page in one "
+        "requestAnimationFrame, keep at most 200 (drop the oldest and point \"Show older cheeps\" "
+        "at the oldest left), load older pages in place, and after missing more than a page "
+        "start again from the newest page.",
+        3, "A long feed, a page at a time",
+        tests=("test_show_older_cheeps_brings_them_in_place_until_there_are_none",
+               "test_cheeps_that_arrive_together_are_drawn_together_in_one_frame",
+               "test_a_flood_leaves_the_newest_200_on_the_page_once_each_and_the_rest_a_click_away",
+               "test_a_page_that_missed_more_than_a_page_starts_again_from_the_newest"),
+    ),
+    Hint(
+        "accessibility",
+        "axe-core found a serious accessibility problem on the page: it names the element and "
+        "the rule. Every field needs a label, text needs enough contrast, and the content sits in <main>.",
+        3, "A long feed, a page at a time",
+        tests=("test_the_page_has_no_serious_accessibility_problems_in_any_state",),
+    ),
+    Hint(
         "form-limits",
         "The form should refuse an empty or blank cheep without sending it, stop typing at "
         "76 characters (maxlength), and show the server's error messages in #error.",
@@ -385,6 +417,21 @@ HINTS = [
         "its cheep back or an error, whatever it holds (half a character included).",
         3, "Bad input gets an answer on its own socket",
         tests=("test_any_messages_get_an_answer_each_and_only_valid_cheeps_are_stored",),
+    ),
+    Hint(
+        "text",
+        "A name or a cheep must show what was written, and only that: store it in NFC (unicodedata), "
+        "refuse control characters, direction controls, text with nothing visible and more than 4 marks "
+        "on one letter, each with its own sentence; count characters as a reader sees them (regex's \\X), "
+        "at most 4 code points each; and draw each name and cheep in its own <bdi>.",
+        3, "Text that shows what was written",
+        tests=("test_text_that_shows_something_else_is_refused_with_its_reason_and_not_stored",
+               "test_real_text_in_many_scripts_is_stored_in_nfc_and_trimmed",
+               "test_an_accent_sent_apart_comes_back_joined_to_its_letter",
+               "test_the_limits_count_the_characters_a_reader_sees",
+               "test_any_text_is_refused_with_a_reason_or_stored_exactly_as_written",
+               "test_a_right_to_left_name_does_not_turn_a_live_cheep_around",
+               "test_a_right_to_left_name_does_not_turn_a_cheep_around_on_the_page_the_server_draws"),
     ),
     Hint(
         "post-limits",

@@ -4,6 +4,9 @@
 // server has stored it, and goes again on every new socket until then.
 $(function () {
   const $feed = $("#feed");
+  if ($feed.is("[data-older]")) {
+    return; // a page of older cheeps (/?before=<id>) is for reading: it stays as the server drew it
+  }
   const $unsent = $("#unsent");
   const $status = $("#status");
   const $error = $("#error");
@@ -38,10 +41,11 @@ $(function () {
 
   function renderCheep(cheep) {
     // .text() shows a name or cheep as plain text: "<script>" stays words on the page.
+    // <bdi>: a right-to-left name cannot turn the cheep beside it around.
     return $("<li class='cheep'>").attr("data-id", cheep.id).append(
-      $("<span class='name'>").text(cheep.name),
+      $("<bdi class='name'>").text(cheep.name),
       " ",
-      $("<span class='text'>").text(cheep.cheep),
+      $("<bdi class='text'>").text(cheep.cheep),
       $("<time>").attr("datetime", cheep.time).text(cheep.time.slice(0, 16).replace("T", " ") + " UTC")
     );
   }
@@ -123,9 +127,9 @@ $(function () {
   function renderUnsent(cheep) {
     // "Sending…" in words, not only a paler colour: everyone can tell it is not stored yet.
     return $("<li class='cheep sending'>").attr("data-key", cheep.key).append(
-      $("<span class='name'>").text(cheep.name),
+      $("<bdi class='name'>").text(cheep.name),
       " ",
-      $("<span class='text'>").text(cheep.cheep),
+      $("<bdi class='text'>").text(cheep.cheep),
       $("<span class='state'>").text("Sending…")
     );
   }
@@ -168,7 +172,21 @@ $(function () {
   }
 
   // The feed stays in id order, newest first, and shows each cheep once, even
-  // when a live cheep and a caught-up one arrive in either order.
+  // when a live cheep and a caught-up one arrive in either order. However long
+  // it is, one more cheep costs the same: the page never reads the whole feed.
+  const feed = $feed[0]; // the element itself: its first and last child, and their count, come at once
+  const mostShown = 200; // cheeps kept on the page; older ones stay a click away, in "Show older cheeps"
+  let keep = mostShown; // grows by each older page the reader asks for
+  let waiting = []; // cheeps that arrived and are not drawn yet
+  const onPage = new Set($feed.children().map(function () { return idOf(this); }).get()); // and waiting
+  let newestSeen = feed.firstElementChild ? idOf(feed.firstElementChild) : 0;
+  let oldestShown = 0; // cheeps older than this are not on the page (0: none are left out)
+  showOlderLink($("#older-cheeps").prop("hidden") ? 0 : idOf(feed.lastElementChild));
+
+  function idOf(item) {
+    return Number(item.getAttribute("data-id"));
+  }
+
   function showCheep(cheep) {
     if (cheep.key) {
       answered(cheep.key);
@@ -176,17 +194,91 @@ $(function () {
         $error.text(""); // this page's cheep is stored: any "sending again" is over
       }
     }
-    const ids = $feed.children().map(function () { return Number($(this).attr("data-id")); }).get();
-    if (ids.includes(cheep.id)) {
-      return;
+    if (onPage.has(cheep.id) || cheep.id < oldestShown) {
+      return; // on the page already, or older than the page shows
     }
-    const older = ids.findIndex(function (id) { return id < cheep.id; });
-    if (older === -1) {
-      $feed.append(renderCheep(cheep));
-    } else {
-      $feed.children().eq(older).before(renderCheep(cheep));
+    onPage.add(cheep.id);
+    newestSeen = Math.max(newestSeen, cheep.id);
+    waiting.push(cheep);
+    if (waiting.length === 1) {
+      // Drawn once, just before the browser next paints: a burst of 100 cheeps
+      // costs one layout, not 100.
+      requestAnimationFrame(drawWaiting);
     }
   }
+
+  function drawWaiting() {
+    const newestFirst = waiting.sort(function (a, b) { return b.id - a.id; });
+    waiting = [];
+    const newest = feed.firstElementChild ? idOf(feed.firstElementChild) : 0;
+    const above = document.createDocumentFragment(); // the new ones, put on top all at once
+    newestFirst.forEach(function (cheep, index) {
+      // Past what the page keeps (a tab in the background draws nothing for a
+      // while), or older than it shows now: it would be dropped at once.
+      if (index >= keep || cheep.id < oldestShown) {
+        onPage.delete(cheep.id);
+      } else if (cheep.id > newest) {
+        above.append(renderCheep(cheep)[0]);
+      } else {
+        insertInOrder(renderCheep(cheep)[0], cheep.id);
+      }
+    });
+    feed.prepend(above);
+    dropOldest();
+  }
+
+  function insertInOrder(item, id) {
+    // A cheep that arrived late (a caught-up one after a live one): its place
+    // is near the top, so the search stops after a few cheeps.
+    let next = feed.firstElementChild;
+    while (next && idOf(next) > id) {
+      next = next.nextElementSibling;
+    }
+    feed.insertBefore(item, next);
+  }
+
+  function dropOldest() {
+    if (feed.children.length <= keep) {
+      return;
+    }
+    while (feed.children.length > keep) {
+      onPage.delete(idOf(feed.lastElementChild));
+      feed.lastElementChild.remove();
+    }
+    showOlderLink(idOf(feed.lastElementChild));
+  }
+
+  // The link below the feed: /?before=<id> shows the older cheeps as a page of
+  // their own; with this script, they come in place instead.
+  function showOlderLink(oldest) {
+    oldestShown = oldest;
+    $("#older").attr("href", "/?before=" + oldest);
+    $("#older-cheeps").prop("hidden", !oldest);
+  }
+
+  $("#older").on("click", function (event) {
+    event.preventDefault();
+    const $link = $(this);
+    if ($link.attr("aria-disabled")) {
+      return; // that page is on its way already
+    }
+    $link.attr("aria-disabled", "true");
+    $.getJSON("/api/cheeps", { before: oldestShown }).done(function (cheeps, status, request) {
+      cheeps.forEach(function (cheep) { // newest first, and all older than the page
+        if (!onPage.has(cheep.id)) {
+          onPage.add(cheep.id);
+          feed.append(renderCheep(cheep)[0]);
+        }
+      });
+      keep = Math.max(keep, feed.children.length); // the reader asked for them: they stay
+      // A Link header: there are older ones still.
+      showOlderLink(request.getResponseHeader("Link") && feed.lastElementChild ? idOf(feed.lastElementChild) : 0);
+    }).fail(function () {
+      $error.text("The older cheeps could not be loaded. Try again in a moment.");
+    }).always(function () {
+      $link.removeAttr("aria-disabled");
+    });
+  });
 
   function refused(error) {
     answered(error.key);
@@ -207,12 +299,27 @@ $(function () {
     } // otherwise it is stored already, or it goes when the next socket opens
   }
 
-  function newestId() {
-    return Number($feed.children().first().attr("data-id")) || 0;
+  function catchUp() {
+    $.getJSON("/api/cheeps", { since: newestSeen }).done(function (cheeps, status, request) {
+      if (request.getResponseHeader("Link")) {
+        startFromNewest(); // more than a page missed: no use downloading them all
+      } else {
+        cheeps.forEach(showCheep);
+      }
+    });
   }
 
-  function catchUp() {
-    $.getJSON("/api/cheeps", { since: newestId() }).done(function (cheeps) {
+  function startFromNewest() {
+    $.getJSON("/api/cheeps").done(function (cheeps, status, request) { // the newest page, newest first
+      const oldest = cheeps.length ? cheeps[cheeps.length - 1].id : 0;
+      // Everything older than this page leaves it: below the page, cheeps are
+      // missing, and "Show older cheeps" brings them.
+      while (feed.lastElementChild && idOf(feed.lastElementChild) < oldest) {
+        onPage.delete(idOf(feed.lastElementChild));
+        feed.lastElementChild.remove();
+      }
+      keep = mostShown;
+      showOlderLink(request.getResponseHeader("Link") ? oldest : 0);
       cheeps.forEach(showCheep);
     });
   }

@@ -1,0 +1,125 @@
+"""The solution's feed comes a page at a time: the page at / shows the newest 50
+cheeps and links to older ones, and GET /api/cheeps answers one page and a Link
+header to the next. So a feed of 50,000 cheeps costs what a feed of 50 does."""
+from urllib.parse import urljoin
+
+import pytest
+import requests
+
+from bs4 import BeautifulSoup
+
+from app_client import post_json
+
+LONGEST_PAGE = 200  # cheeps in one answer of /api/cheeps, at most
+
+
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.many_workers)])
+def feed_of_120(request, start_server):
+    """A server of its own with 120 cheeps, "cheep 1" to "cheep 120", kept in SQLite or in Redis."""
+    env = None
+    if request.param == "redis":
+        env = {"CHEEPER_DB": request.getfixturevalue("redis_server").url}
+    server = start_server(env=env)
+    for number in range(1, 121):
+        assert post_json(server, "Ada", f"cheep {number}").status_code == 201
+    return server
+
+
+def texts(cheeps):
+    return [cheep["cheep"] for cheep in cheeps]
+
+
+def numbered(numbers):
+    return [f"cheep {number}" for number in numbers]
+
+
+def follow(server, address):
+    """Every page of an answer of /api/cheeps, following its Link headers: a list of lists of cheeps."""
+    pages = []
+    while address:
+        response = requests.get(urljoin(server.url, address))
+        assert response.status_code == 200, response.text
+        pages.append(response.json())
+        address = response.links.get("next", {}).get("url")
+    return pages
+
+
+def test_the_page_shows_the_newest_50_and_links_to_older_pages_that_work_without_javascript(feed_of_120):
+    server, seen, address = feed_of_120, [], "/"
+    while address:
+        page = page_at(server, address)
+        seen.append([item.select_one(".text").get_text() for item in page.select("#feed > li")])
+        if address != "/":
+            assert page.find("a", href="/"), "An older page has no link back to the newest cheeps."
+        address = older_link(page)
+    assert seen == [numbered(range(120, 70, -1)), numbered(range(70, 20, -1)), numbered(range(20, 0, -1))]
+
+
+def page_at(server, address):
+    """The page at an address of the app, as its HTML reads without a script."""
+    response = requests.get(urljoin(server.url, address))
+    assert response.status_code == 200, response.text
+    return BeautifulSoup(response.text, "html.parser")
+
+
+def older_link(page):
+    """The address that "Show older cheeps" leads to; None when it is hidden or absent."""
+    link = page.find("a", string=lambda text: text and "Show older cheeps" in text)
+    if link is None or link.find_parent(attrs={"hidden": True}):
+        return None
+    return link["href"]
+
+
+def test_the_api_gives_the_newest_page_then_older_ones_through_its_link_header(feed_of_120):
+    pages = follow(feed_of_120, "/api/cheeps")
+    assert [texts(page) for page in pages] == [
+        numbered(range(120, 70, -1)), numbered(range(70, 20, -1)), numbered(range(20, 0, -1))
+    ]
+
+
+@pytest.mark.parametrize("limit", [1, 7, 120, LONGEST_PAGE])
+def test_pages_of_any_size_hold_every_cheep_once_forwards_and_backwards(feed_of_120, limit):
+    forwards = follow(feed_of_120, f"/api/cheeps?since=0&limit={limit}")
+    backwards = follow(feed_of_120, f"/api/cheeps?before=121&limit={limit}")
+    assert all(len(page) <= limit for page in forwards + backwards)
+    assert [text for page in forwards for text in texts(page)] == numbered(range(1, 121))
+    assert [text for page in backwards for text in texts(page)] == numbered(range(120, 0, -1))
+
+
+def test_a_catch_up_answers_one_page_and_says_when_more_were_missed(feed_of_120):
+    newest = requests.get(feed_of_120.url + "/api/cheeps", params={"limit": 1}).json()[0]["id"]
+    a_few = requests.get(feed_of_120.url + "/api/cheeps", params={"since": newest - 10})
+    assert texts(a_few.json()) == numbered(range(111, 121))
+    assert "next" not in a_few.links, "A catch-up with nothing more to come has a Link header."
+
+    many = requests.get(feed_of_120.url + "/api/cheeps", params={"since": newest - 60})
+    assert texts(many.json()) == numbered(range(61, 111)), "A catch-up should stop after one page."
+    assert "next" in many.links, "A catch-up that left cheeps out should say so with a Link header."
+
+
+@pytest.mark.parametrize(
+    "query, reason",
+    [
+        ("before=abc", '"before" must be a cheep id'),
+        ("before=-1", '"before" must be a cheep id'),
+        ("before=99999999999999999999", '"before" must be a cheep id'),
+        ("since=" + "9" * 5000, '"since" must be a cheep id'),
+        ("limit=" + "9" * 5000, '"limit" must be a whole number from 1 to 200.'),
+        ("limit=0", '"limit" must be a whole number from 1 to 200.'),
+        ("limit=201", '"limit" must be a whole number from 1 to 200.'),
+        ("limit=ten", '"limit" must be a whole number from 1 to 200.'),
+        ("since=1&before=5", '"since" an id or "before" one, not both'),
+    ],
+)
+def test_a_page_asked_for_wrongly_is_refused_with_the_reason(server, query, reason):
+    response = requests.get(f"{server.url}/api/cheeps?{query}")
+    assert response.status_code == 400, response.text[:200]
+    assert response.json() == {"type": "error", "message": response.json()["message"]}
+    assert reason in response.json()["message"]
+
+
+@pytest.mark.parametrize("query", ["before=abc", "before=1.5", "before=%C2%B2"])
+def test_an_older_page_asked_for_wrongly_is_refused_with_the_reason(server, query):
+    response = requests.get(f"{server.url}/?{query}")
+    assert response.status_code == 400
+    assert '"before" must be a cheep id' in response.text
