@@ -90,6 +90,7 @@ test: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-bench
 	$(VENV_PYTHON) bench/fanout.py $(BENCH_ARGS)
 	$(VENV_PYTHON) bench/attacks.py
+	$(VENV_PYTHON) bench/big_feed.py
 
 # The lesson's code listings are copied from the stage folders: this refreshes them.
 docs: $(VENV)/.installed-dev

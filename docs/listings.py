@@ -50,6 +50,25 @@ def show(path, *names):
     fence("\n\n\n".join(parts), "python")
 
 
+def show_js(path, *names):
+    """Show some functions of a script (with the comments just above them): a name
+    is a function's, or the start of a line, such as '$("#older").on('."""
+    lines = (ROOT / path).read_text().splitlines()
+    parts = []
+    for name in names:
+        starts = name if not name.isidentifier() else f"function {name}("
+        found = [number for number, line in enumerate(lines) if line.lstrip().startswith(starts)]
+        if len(found) != 1:
+            raise ValueError(f"{path} has {len(found)} lines that start with {starts}")
+        first = found[0]
+        indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
+        end = next(number for number in range(first, len(lines)) if lines[number] in (indent + "}", indent + "});"))
+        while first > 0 and lines[first - 1].lstrip().startswith("//"):
+            first -= 1
+        parts.append("\n".join(line.removeprefix(indent) for line in lines[first : end + 1]))
+    fence("\n\n".join(parts), "javascript")
+
+
 def show_method(path, class_name, *names):
     """Show some methods of a class, under its first line."""
     source = (ROOT / path).read_text()

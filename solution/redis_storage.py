@@ -62,8 +62,8 @@ def newest_cheeps(limit, before=None):
     """The newest `limit` cheeps (before the id `before`, when given), newest first.
     LRANGE walks the list from its nearer end in blocks of many cheeps, so even
     a page from the middle of 50,000 costs well under a millisecond."""
-    if before is None:
-        before = db.llen(KEY) + 1
+    newest = db.llen(KEY)  # the id of the newest cheep: ids are places in the list, from 1
+    before = newest + 1 if before is None else min(before, newest + 1)
     start = max(before - 1 - limit, 0)  # the list counts from 0: the cheep with id 1 is at 0
     items = db.lrange(KEY, start, before - 2) if before > 1 else []
     return [{"id": start + 1 + index, **json.loads(item)} for index, item in enumerate(items)][::-1]
@@ -73,7 +73,8 @@ def cheeps_since(cheep_id, limit=-1):
     """The cheeps stored after cheep_id, oldest first: the first `limit` of them
     (-1: every one). The list counts from 0, so the cheep after cheep_id is at
     index cheep_id."""
-    items = db.lrange(KEY, cheep_id, -1 if limit < 0 else cheep_id + limit - 1)
+    # Redis takes indexes up to 2**63 - 1 only, and ids go as far.
+    items = db.lrange(KEY, cheep_id, -1 if limit < 0 else min(cheep_id + limit - 1, 2**63 - 1))
     return [{"id": cheep_id + 1 + index, **json.loads(item)} for index, item in enumerate(items)]
 
 

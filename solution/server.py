@@ -172,14 +172,18 @@ def cheeps_page():
             raise InvalidCheep('Ask for the cheeps "since" an id or "before" one, not both.')
     except InvalidCheep as error:
         return refuse(str(error))
-    # One more than asked for: if it comes, there is a next page.
+    # One more than asked for: if it comes, there is a next page, after the last one sent.
     if since is not None:
-        cheeps, going = storage.cheeps_since(since, limit + 1), "since"
+        cheeps = storage.cheeps_since(since, limit + 1)
     else:
-        cheeps, going = storage.newest_cheeps(limit + 1, before), "before"
+        cheeps = storage.newest_cheeps(limit + 1, before)
     headers = {}
     if len(cheeps) > limit:  # a Link header: HTTP's own way to link pages (RFC 8288), as GitHub's API does
-        next_page = url_for("cheeps_page", **{going: cheeps[limit - 1]["id"]}, limit=limit)
+        last = cheeps[limit - 1]["id"]
+        if since is not None:
+            next_page = url_for("cheeps_page", since=last, limit=limit)
+        else:
+            next_page = url_for("cheeps_page", before=last, limit=limit)
         headers["Link"] = f'<{next_page}>; rel="next"'
     return jsonify([protocol.cheep_message(cheep) for cheep in cheeps[:limit]]), headers
 

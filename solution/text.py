@@ -18,11 +18,17 @@ import regex
 
 
 def tidy(text):
-    """The text in NFC, trimmed of white space at both ends: what is stored.
+    """The text in NFC, trimmed of white space at both ends, each run of white
+    space inside made one space: what is stored.
     A reader sees "é" whether it was sent as one code point or as "e" and an
     accent; NFC turns both into the one code point, so the same text is stored
-    the same, and the rules below see it as the reader does."""
-    return unicodedata.normalize("NFC", text).strip()
+    the same, and the rules below see it as the reader does. A page shows a run
+    of ordinary spaces as one, but not a run of wide ones (U+3000, U+2003): that
+    could push the rest of a cheep onto a line of its own, as if another cheep."""
+    return SPACES.sub(" ", unicodedata.normalize("NFC", text).strip())
+
+
+SPACES = regex.compile(r"\p{White_Space}{2,}")
 
 
 # Tabs, new lines, NUL, escape (which drives a terminal), DEL, the C1 controls, and
@@ -41,14 +47,16 @@ DIRECTION = regex.compile(r"[\u202a-\u202e\u2066-\u2069]")
 VISIBLE = regex.compile(r"[^\p{White_Space}\p{Default_Ignorable_Code_Point}\p{M}\u2800]")
 
 # Real writing puts a few marks on one letter: Vietnamese two, Thai two, Tibetan
-# three (སྒྲུ), Hebrew with its points three. More is "Zalgo" text, whose marks
-# pile up over the lines above and below. The marks in a row after one letter
-# count, and an invisible character between them does not start a new row.
-# Invisible marks, such as the variation selector that asks for an emoji's
-# colourful look, do not count. (?V1) lets a set leave some out: "--".
-MOST_MARKS = 4
+# up to five (བྷྲཱུཾ), Biblical Hebrew five (a dot, a vowel, an accent and more).
+# More is "Zalgo" text, whose marks pile up over the lines above and below. The
+# marks in a row after one letter count, and an invisible character between them
+# does not start a new row. Only marks drawn on the letter count (Mn, Me); a mark
+# that takes a place beside it (Mc, as in Myanmar or Hindi) piles nothing up, and
+# neither does an invisible one, such as the variation selector that asks for an
+# emoji's colourful look. (?V1) lets a set leave some out: "--".
+MOST_MARKS = 6
 TOO_MANY_MARKS = regex.compile(
-    r"(?V1)(?:[\p{M}--\p{Default_Ignorable_Code_Point}]"  # a mark that shows,
+    r"(?V1)(?:[\p{Mn}\p{Me}--\p{Default_Ignorable_Code_Point}]"  # a mark drawn on the letter,
     r"\p{Default_Ignorable_Code_Point}*)"  # then any invisible characters,
     r"{%d}" % (MOST_MARKS + 1)  # one time more than allowed
 )

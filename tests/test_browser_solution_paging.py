@@ -47,23 +47,86 @@ def test_show_older_cheeps_brings_them_in_place_until_there_are_none(start_serve
     assert page.evaluate("window.stayed") is True, "The page reloaded to show older cheeps."
 
 
-def test_cheeps_that_arrive_together_are_drawn_together_in_one_frame(start_server, windows):
-    server = start_server()
+def live_page_with_its_clock_paused(windows, server):
+    """A live page whose clock is paused, as a tab in the background: it draws no
+    frame until page.clock.run_for(); and the list of cheeps its socket receives."""
     page = windows.open(server)
     received = cheep_frames_received(page)
     page.reload()
     expect(page.locator("#status")).to_have_text(LIVE)
-    pause_clock(page)  # no frame is drawn until the clock moves
-    post_numbered(server, range(1, 31))
-    for _ in range(50):  # Playwright hands over the page's events while it waits
-        if len(received) == 30:
-            break
+    pause_clock(page)
+    return page, received
+
+
+def wait_for_frames(page, received, count):
+    """Wait until the page's socket has received `count` cheeps. Playwright hands
+    over the page's events only while it is called, so wait with the page."""
+    for _ in range(100):
+        if len(received) >= count:
+            return
         page.wait_for_timeout(100)
-    assert len(received) == 30, f"The page received {len(received)} of 30 cheeps."
+    raise AssertionError(f"The page received {len(received)} of {count} cheeps.")
+
+
+def count_cheeps_put_on_the_page(page):
+    """From now on, window.feedChanges counts the changes to the feed (the browser
+    reports the changes one script makes at once as one), window.cheepsAdded the cheeps added."""
+    page.evaluate("""() => {
+        window.feedChanges = 0;
+        window.cheepsAdded = 0;
+        new MutationObserver((changes) => {
+            window.feedChanges++;
+            changes.forEach((change) => { window.cheepsAdded += change.addedNodes.length; });
+        }).observe(document.querySelector("#feed"), {childList: true});
+    }""")
+
+
+def test_cheeps_that_arrive_together_are_drawn_together_in_one_frame(start_server, windows):
+    server = start_server()
+    page, received = live_page_with_its_clock_paused(windows, server)
+    count_cheeps_put_on_the_page(page)
+    post_numbered(server, range(1, 31))
+    wait_for_frames(page, received, 30)
     expect(feed(page)).to_have_count(0)  # arrived, and waiting for the next frame
     page.clock.run_for(100)
     expect(feed(page)).to_have_count(30)
     assert ids_shown(page) == list(range(30, 0, -1))
+    assert page.evaluate("window.feedChanges") == 1, "The 30 cheeps went on the page one by one."
+
+
+def test_a_tab_that_drew_nothing_for_a_while_shows_the_newest_200_and_links_to_the_rest(start_server, windows):
+    server = start_server()
+    page, received = live_page_with_its_clock_paused(windows, server)
+    count_cheeps_put_on_the_page(page)
+    post_numbered(server, range(1, 451))  # more than twice what the page keeps
+    wait_for_frames(page, received, 450)
+    page.clock.run_for(100)
+    expect(feed(page)).to_have_count(MOST_SHOWN)
+    assert ids_shown(page) == list(range(450, 250, -1))
+    # It kept no more than twice what it shows waiting, and drew no more than that.
+    assert page.evaluate("window.cheepsAdded") <= 2 * MOST_SHOWN, "The page drew every cheep, to drop most."
+    page.clock.resume()
+    page.get_by_role("link", name="Show older cheeps").click()
+    expect(feed(page)).to_have_count(MOST_SHOWN + PAGE)
+    assert ids_shown(page) == list(range(450, 200, -1))
+
+
+def test_cheeps_arriving_while_older_ones_load_leave_no_gap(start_server, windows):
+    server = start_server()
+    post_numbered(server, range(1, 11))
+    page = open_live(windows, server)
+    post_numbered(server, range(11, 211))
+    expect(feed(page)).to_have_count(MOST_SHOWN, timeout=ARRIVES * 5)
+    expect(feed(page).first).to_have_attribute("data-id", "210", timeout=ARRIVES * 5)
+    held = []
+    page.route("**/api/cheeps?before=*", lambda route: held.append(route))
+    with page.expect_request("**/api/cheeps?before=*"):
+        page.get_by_role("link", name="Show older cheeps").click()
+    post_numbered(server, range(211, 216))  # would push the oldest off while the older ones are on their way
+    expect(feed(page).first).to_have_attribute("data-id", "215", timeout=ARRIVES)
+    held[0].continue_()
+    expect(feed(page)).to_have_count(215)
+    assert ids_shown(page) == list(range(215, 0, -1))
 
 
 def test_a_flood_leaves_the_newest_200_on_the_page_once_each_and_the_rest_a_click_away(start_server, windows):
@@ -83,11 +146,11 @@ def test_a_page_that_missed_more_than_a_page_starts_again_from_the_newest(start_
     server = start_server()
     post_numbered(server, range(1, 6), "before")
     page = open_live(windows, server)
-    answers = []
-    page.on("response", lambda response: answers.append(response) if "/api/cheeps" in response.url else None)
     pause_clock(page)
     server.stop()
     expect(page.locator("#status")).not_to_have_text(LIVE)
+    answers = []  # from here on: the first catch-up was answered before the server stopped
+    page.on("response", lambda response: answers.append(response) if "/api/cheeps" in response.url else None)
     server.start()
     post_numbered(server, range(1, 121), "missed")  # while the page is away
     page.clock.resume()
@@ -95,7 +158,9 @@ def test_a_page_that_missed_more_than_a_page_starts_again_from_the_newest(start_
     expect(feed(page).first).to_contain_text("missed 120", timeout=ARRIVES)
     expect(feed(page)).to_have_count(PAGE)
     assert ids_shown(page) == list(range(125, 75, -1)), "Cheeps from before the gap stayed on the page."
-    assert all(len(answer.json()) <= PAGE for answer in answers), "The page downloaded more than a page."
+    assert len(answers) == 2 and all(len(answer.json()) <= PAGE for answer in answers), (
+        f"To catch up, the page asked for {[answer.url for answer in answers]}: one page, then the newest."
+    )
     page.get_by_role("link", name="Show older cheeps").click()
     expect(feed(page)).to_have_count(2 * PAGE)
     assert ids_shown(page) == list(range(125, 25, -1))

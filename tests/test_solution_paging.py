@@ -14,15 +14,22 @@ LONGEST_PAGE = 200  # cheeps in one answer of /api/cheeps, at most
 
 
 @pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.many_workers)])
-def feed_of_120(request, start_server):
-    """A server of its own with 120 cheeps, "cheep 1" to "cheep 120", kept in SQLite or in Redis."""
-    env = None
-    if request.param == "redis":
-        env = {"CHEEPER_DB": request.getfixturevalue("redis_server").url}
-    server = start_server(env=env)
-    for number in range(1, 121):
-        assert post_json(server, "Ada", f"cheep {number}").status_code == 201
-    return server
+def start_feed(request, start_server):
+    """start_feed(n): a server of its own with n cheeps, "cheep 1" to "cheep n", kept in SQLite or in Redis."""
+
+    def start(count):
+        env = {"CHEEPER_DB": request.getfixturevalue("redis_server").url} if request.param == "redis" else None
+        server = start_server(env=env)
+        for number in range(1, count + 1):
+            assert post_json(server, "Ada", f"cheep {number}").status_code == 201
+        return server
+
+    return start
+
+
+@pytest.fixture
+def feed_of_120(start_feed):
+    return start_feed(120)
 
 
 def texts(cheeps):
@@ -114,7 +121,7 @@ def test_a_catch_up_answers_one_page_and_says_when_more_were_missed(feed_of_120)
 def test_a_page_asked_for_wrongly_is_refused_with_the_reason(server, query, reason):
     response = requests.get(f"{server.url}/api/cheeps?{query}")
     assert response.status_code == 400, response.text[:200]
-    assert response.json() == {"type": "error", "message": response.json()["message"]}
+    assert set(response.json()) == {"type", "message"} and response.json()["type"] == "error"
     assert reason in response.json()["message"]
 
 
@@ -123,3 +130,26 @@ def test_an_older_page_asked_for_wrongly_is_refused_with_the_reason(server, quer
     response = requests.get(f"{server.url}/?{query}")
     assert response.status_code == 400
     assert '"before" must be a cheep id' in response.text
+
+
+def test_a_feed_of_exactly_two_pages_has_no_third(start_feed):
+    server = start_feed(100)
+    first = page_at(server, "/")
+    assert older_link(first) == "/?before=51"
+    second = page_at(server, "/?before=51")
+    assert len(second.select("#feed > li")) == 50
+    assert older_link(second) is None, "The last page links to an older one."
+    assert [len(page) for page in follow(server, "/api/cheeps")] == [50, 50]
+    assert [len(page) for page in follow(server, "/api/cheeps?since=0")] == [50, 50]
+
+
+def test_an_empty_feed_and_ids_at_either_end_answer_a_page_or_nothing(start_feed):
+    empty = start_feed(0)
+    assert follow(empty, "/api/cheeps") == [[]]
+    assert page_at(empty, "/").select("#feed > li") == [] and older_link(page_at(empty, "/")) is None
+    server = start_feed(120)
+    for query in ["before=0", "before=1", "since=120", f"since={2**63 - 1}"]:
+        response = requests.get(f"{server.url}/api/cheeps?{query}")
+        assert (response.status_code, response.json(), response.links) == (200, [], {}), query
+    past_the_newest = follow(server, "/api/cheeps?before=9999")
+    assert [text for page in past_the_newest for text in texts(page)] == numbered(range(120, 0, -1))

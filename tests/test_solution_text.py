@@ -91,8 +91,8 @@ REFUSED = {
     "Hangul fillers": ("name", "\u3164\u115f\u1160\uffa0", "nothing visible"),
     "a Braille blank": ("name", "\u2800\u2800", "nothing visible"),
     "a mix of invisible characters": ("cheep", "\u200b \u2800\u00a0\u2060", "nothing visible"),
-    "five marks on one letter": ("name", "Z\u0316\u0317\u0318\u0319\u031a", "marks"),
-    "five marks, joiners between": ("name", "Z\u0316\u200d\u0317\u200d\u0318\u200d\u0319\u200d\u031a", "marks"),
+    "seven marks on one letter": ("name", "Z\u0316\u0317\u0318\u0319\u031a\u031b\u031c", "marks"),
+    "seven marks, joiners between": ("name", "Z\u0316\u200d\u0317\u200d\u0318\u200d\u0319\u200d\u031a\u200d\u031b\u200d\u031c", "marks"),
     "a letter and 75 marks": ("cheep", "x" + "\u0300" * 75, "marks"),
     "a 33-character name": ("name", "n" * 33, "length"),
     "77 flags": ("cheep", "\U0001f1eb\U0001f1f7" * 77, "length"),
@@ -121,6 +121,8 @@ ACCEPTED = {
     "Hindi conjuncts": "स्त्री और हिन्दी",
     "Sanskrit": "कार्त्स्न्य",
     "Tibetan stacks": "བསྒྲུབས་ སྒྲུབ",
+    "Tibetan mantra syllable, 5 marks": "\u0f56\u0fb7\u0fb2\u0f71\u0f74\u0f7e",
+    "Biblical Hebrew, 5 marks on a letter": "\u05e9\u05bc\u05c1\u05b8\u0591\u05bd\u05dc\u05d5\u05b9\u05dd",
     "Thai tone marks": "สวัสดีครับ ที่นี่ น้ำ",
     "Arabic with harakat": "السَّلَامُ عَلَيْكُمْ",
     "Hebrew with niqqud and dagesh": "שָׁלוֹם שַּׁבָּת בְּרֵאשִׁ֖ית",
@@ -185,7 +187,7 @@ TRICKY = (
 )
 pieces = (
     st.sampled_from(WORDS) | st.sampled_from(TRICKY) | st.characters(exclude_categories=())
-    | st.integers(1, 7).map(lambda n: "a" + "\u0316" * n)  # a letter under n marks
+    | st.integers(1, 9).map(lambda n: "a" + "\u0316" * n)  # a letter under n marks
     | st.integers(1, 45).map(lambda n: ENGLAND * n)  # a row of flags, 7 code points each
 )
 texts = st.lists(pieces, max_size=12).map(lambda pieces: "".join(pieces)[:1000])  # 16 KiB at most in a post
@@ -222,3 +224,11 @@ def test_any_text_is_refused_with_a_reason_or_stored_exactly_as_written(server, 
         assert most_marks_on_one_letter(text) <= MOST_MARKS
         assert 1 <= len(characters(text)) <= limit and len(text) <= CODE_POINTS_PER_CHARACTER * limit
     assert cheeps_since(server, before) == [stored]
+
+
+def test_a_run_of_spaces_is_stored_as_one_so_that_no_cheep_fakes_a_line_of_its_own(server):
+    # A page shows a run of ordinary spaces as one, but not wide ones: 40 of them would
+    # push "Grace: …" onto a line of its own, as if Grace had cheeped it.
+    response = post_json(server, "Mallory", "Hi" + "\u3000" * 40 + "Grace: I owe Mallory 100 euros")
+    assert response.status_code == 201, response.text[:200]
+    assert response.json()["cheep"] == "Hi Grace: I owe Mallory 100 euros"

@@ -8,7 +8,7 @@ import regex
 
 NAME_LIMIT, CHEEP_LIMIT = 32, 76  # characters, as a reader sees them
 CODE_POINTS_PER_CHARACTER = 4  # and at most 4 times as many code points
-MOST_MARKS = 4  # marks in a row on one letter
+MOST_MARKS = 6  # marks drawn on the letter (Mn, Me), in a row on one letter
 
 DIRECTION_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 INVISIBLE = regex.compile(r"[\p{Default_Ignorable_Code_Point}]")
@@ -33,10 +33,11 @@ def is_visible(character):
 
 
 def most_marks_on_one_letter(text):
-    """The longest row of marks that show; invisible characters between them do not end a row."""
+    """The longest row of marks drawn on a letter (Mn, Me); invisible characters between
+    them do not end a row."""
     most = row = 0
     for character in text:
-        if is_mark(character) and not is_invisible(character):
+        if unicodedata.category(character) in ("Mn", "Me") and not is_invisible(character):
             row += 1
             most = max(most, row)
         elif not is_invisible(character):
@@ -58,7 +59,7 @@ def as_stored(value, limit):
         value.encode("utf-8")
     except UnicodeEncodeError:  # half a character
         return None
-    value = unicodedata.normalize("NFC", value).strip()
+    value = regex.sub(r"\p{White_Space}{2,}", " ", unicodedata.normalize("NFC", value).strip())
     if any(is_control(c) or c in DIRECTION_CONTROLS for c in value):
         return None
     if most_marks_on_one_letter(value) > MOST_MARKS:

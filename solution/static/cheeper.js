@@ -178,7 +178,7 @@ $(function () {
   const mostShown = 200; // cheeps kept on the page; older ones stay a click away, in "Show older cheeps"
   let keep = mostShown; // grows by each older page the reader asks for
   let waiting = []; // cheeps that arrived and are not drawn yet
-  const onPage = new Set($feed.children().map(function () { return idOf(this); }).get()); // and waiting
+  const shownOrWaiting = new Set($feed.children().map(function () { return idOf(this); }).get()); // their ids
   let newestSeen = feed.firstElementChild ? idOf(feed.firstElementChild) : 0;
   let oldestShown = 0; // cheeps older than this are not on the page (0: none are left out)
   showOlderLink($("#older-cheeps").prop("hidden") ? 0 : idOf(feed.lastElementChild));
@@ -194,17 +194,31 @@ $(function () {
         $error.text(""); // this page's cheep is stored: any "sending again" is over
       }
     }
-    if (onPage.has(cheep.id) || cheep.id < oldestShown) {
+    if (shownOrWaiting.has(cheep.id) || cheep.id < oldestShown) {
       return; // on the page already, or older than the page shows
     }
-    onPage.add(cheep.id);
+    shownOrWaiting.add(cheep.id);
     newestSeen = Math.max(newestSeen, cheep.id);
     waiting.push(cheep);
+    if (waiting.length > 2 * keep) {
+      forgetOldestWaiting(); // a tab in the background draws nothing: it keeps only what it would show
+    }
     if (waiting.length === 1) {
-      // Drawn once, just before the browser next paints: a burst of 100 cheeps
-      // costs one layout, not 100.
+      // Drawn just before the browser next paints: a burst of 100 cheeps is
+      // sorted, put on the page and trimmed once, not 100 times.
       requestAnimationFrame(drawWaiting);
     }
+  }
+
+  function forgetOldestWaiting() {
+    waiting.sort(function (a, b) { return b.id - a.id; });
+    waiting.splice(keep).forEach(function (cheep) { shownOrWaiting.delete(cheep.id); });
+    // The newest `keep` are left: the page will show them, and "Show older cheeps" the rest.
+    const oldestKept = waiting[waiting.length - 1].id;
+    while (feed.lastElementChild && idOf(feed.lastElementChild) < oldestKept) {
+      removeOldest();
+    }
+    showOlderLink(oldestKept);
   }
 
   function drawWaiting() {
@@ -212,11 +226,9 @@ $(function () {
     waiting = [];
     const newest = feed.firstElementChild ? idOf(feed.firstElementChild) : 0;
     const above = document.createDocumentFragment(); // the new ones, put on top all at once
-    newestFirst.forEach(function (cheep, index) {
-      // Past what the page keeps (a tab in the background draws nothing for a
-      // while), or older than it shows now: it would be dropped at once.
-      if (index >= keep || cheep.id < oldestShown) {
-        onPage.delete(cheep.id);
+    newestFirst.forEach(function (cheep) {
+      if (cheep.id < oldestShown) { // the oldest were dropped meanwhile: "Show older cheeps" has it
+        shownOrWaiting.delete(cheep.id);
       } else if (cheep.id > newest) {
         above.append(renderCheep(cheep)[0]);
       } else {
@@ -242,10 +254,14 @@ $(function () {
       return;
     }
     while (feed.children.length > keep) {
-      onPage.delete(idOf(feed.lastElementChild));
-      feed.lastElementChild.remove();
+      removeOldest();
     }
     showOlderLink(idOf(feed.lastElementChild));
+  }
+
+  function removeOldest() {
+    shownOrWaiting.delete(idOf(feed.lastElementChild));
+    feed.lastElementChild.remove();
   }
 
   // The link below the feed: /?before=<id> shows the older cheeps as a page of
@@ -256,29 +272,44 @@ $(function () {
     $("#older-cheeps").prop("hidden", !oldest);
   }
 
+  const olderFailed = "The older cheeps could not be loaded. Try again in a moment.";
+
   $("#older").on("click", function (event) {
     event.preventDefault();
-    const $link = $(this);
+    showOlder();
+  });
+
+  function showOlder() {
+    const $link = $("#older");
     if ($link.attr("aria-disabled")) {
       return; // that page is on its way already
     }
     $link.attr("aria-disabled", "true");
-    $.getJSON("/api/cheeps", { before: oldestShown }).done(function (cheeps, status, request) {
+    const before = oldestShown;
+    keep = Infinity; // nothing leaves the page until they come: they go just below its oldest
+    $.getJSON("/api/cheeps", { before: before }).done(function (cheeps, status, request) {
+      if (oldestShown !== before) {
+        return; // the page started again from the newest cheeps meanwhile
+      }
       cheeps.forEach(function (cheep) { // newest first, and all older than the page
-        if (!onPage.has(cheep.id)) {
-          onPage.add(cheep.id);
+        if (!shownOrWaiting.has(cheep.id)) {
+          shownOrWaiting.add(cheep.id);
           feed.append(renderCheep(cheep)[0]);
         }
       });
-      keep = Math.max(keep, feed.children.length); // the reader asked for them: they stay
       // A Link header: there are older ones still.
       showOlderLink(request.getResponseHeader("Link") && feed.lastElementChild ? idOf(feed.lastElementChild) : 0);
+      if ($error.text() === olderFailed) {
+        $error.text("");
+      }
     }).fail(function () {
-      $error.text("The older cheeps could not be loaded. Try again in a moment.");
+      $error.text(olderFailed);
     }).always(function () {
+      // The page holds this many from now on: each new cheep takes the oldest off.
+      keep = Math.max(mostShown, feed.children.length);
       $link.removeAttr("aria-disabled");
     });
-  });
+  }
 
   function refused(error) {
     answered(error.key);
@@ -315,8 +346,7 @@ $(function () {
       // Everything older than this page leaves it: below the page, cheeps are
       // missing, and "Show older cheeps" brings them.
       while (feed.lastElementChild && idOf(feed.lastElementChild) < oldest) {
-        onPage.delete(idOf(feed.lastElementChild));
-        feed.lastElementChild.remove();
+        removeOldest();
       }
       keep = mostShown;
       showOlderLink(request.getResponseHeader("Link") ? oldest : 0);
