@@ -27,7 +27,7 @@ help:
 	@echo "make run        run your own app, in workspace/"
 	@echo "make check STEP=1   check your app against step 1, and say what to fix"
 	@echo "make check      find the latest step your app passes, and what comes next"
-	@echo "make bench      measure the broadcast against step 1 and the websockets library, then attacks"
+	@echo "make bench      measure the broadcast against step 1 and the websockets library, then attacks and a feed of 50,000 cheeps"
 	@echo "make docs       refresh the code listings in the lesson text (docs/)"
 	@echo "make screenshots  refresh the pictures of the pages in docs/images"
 	@echo "make setup      create .venv with the pinned requirements"
