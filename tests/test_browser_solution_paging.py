@@ -111,13 +111,20 @@ def test_a_tab_that_drew_nothing_for_a_while_shows_the_newest_200_and_links_to_t
     assert ids_shown(page) == list(range(450, 200, -1))
 
 
-def test_cheeps_arriving_while_older_ones_load_leave_no_gap(start_server, windows):
+def page_after_a_flood(start_server, windows, newest):
+    """A server with cheeps 1 to `newest`, and a live page that saw 1 to 10 drawn
+    by the server, and the rest arrive live."""
     server = start_server()
     post_numbered(server, range(1, 11))
     page = open_live(windows, server)
-    post_numbered(server, range(11, 211))
-    expect(feed(page)).to_have_count(MOST_SHOWN, timeout=ARRIVES * 5)
-    expect(feed(page).first).to_have_attribute("data-id", "210", timeout=ARRIVES * 5)
+    post_numbered(server, range(11, newest + 1))
+    expect(feed(page).first).to_have_attribute("data-id", str(newest), timeout=ARRIVES * 5)
+    return server, page
+
+
+def test_cheeps_arriving_while_older_ones_load_leave_no_gap(start_server, windows):
+    server, page = page_after_a_flood(start_server, windows, 210)
+    expect(feed(page)).to_have_count(MOST_SHOWN)
     held = []
     page.route("**/api/cheeps?before=*", lambda route: held.append(route))
     with page.expect_request("**/api/cheeps?before=*"):
@@ -130,11 +137,7 @@ def test_cheeps_arriving_while_older_ones_load_leave_no_gap(start_server, window
 
 
 def test_a_flood_leaves_the_newest_200_on_the_page_once_each_and_the_rest_a_click_away(start_server, windows):
-    server = start_server()
-    post_numbered(server, range(1, 11))
-    page = open_live(windows, server)
-    post_numbered(server, range(11, 261))
-    expect(feed(page).first).to_have_attribute("data-id", "260", timeout=ARRIVES * 5)
+    _, page = page_after_a_flood(start_server, windows, 260)
     expect(feed(page)).to_have_count(MOST_SHOWN)
     assert ids_shown(page) == list(range(260, 60, -1))
     page.get_by_role("link", name="Show older cheeps").click()
