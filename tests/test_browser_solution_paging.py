@@ -191,6 +191,9 @@ def test_the_page_has_no_serious_accessibility_problems_in_any_state(start_serve
     page.click("#cheep-form button")
     expect(page.locator("#unsent .not-sent")).to_have_count(1, timeout=ARRIVES)
     assert serious_violations(page) == []
+    # A screen reader reads out each cheep added to the feed, and not the feed again.
+    expect(page.locator("#feed")).to_have_attribute("aria-live", "polite")
+    expect(page.locator("#feed")).to_have_attribute("aria-relevant", "additions")
     page.get_by_role("link", name="Show older cheeps").click()
     expect(feed(page)).to_have_count(PAGE + 11)
     assert serious_violations(page) == []
