@@ -5,6 +5,7 @@ import struct
 import threading
 import time
 import uuid
+from urllib.parse import urljoin
 
 import requests
 import websocket
@@ -62,17 +63,20 @@ def assert_each_key_stored_once_when_raced(servers, rounds=20):
 
 
 def cheeps_since(server, since):
-    """Every stored cheep after the id `since`, oldest first (the solution's catch-up),
-    following its pages: the Link header of each answer names the next one."""
-    cheeps = []
-    address = f"{server.url}/api/cheeps?since={since}&limit=200"
+    """Every stored cheep after the id `since`, oldest first (the solution's catch-up)."""
+    return [cheep for page in pages_of(server, f"/api/cheeps?since={since}&limit=200") for cheep in page]
+
+
+def pages_of(server, address):
+    """Every page of an answer of /api/cheeps, a list of cheeps each, following
+    their Link headers: each names the address of the next page."""
+    pages = []
     while address:
-        response = requests.get(address, timeout=10)
+        response = requests.get(urljoin(server.url, address), timeout=10)
         assert response.status_code == 200, response.text
-        cheeps += response.json()
-        following = response.links.get("next")
-        address = following and server.url + following["url"]
-    return cheeps
+        pages.append(response.json())
+        address = response.links.get("next", {}).get("url")
+    return pages
 
 
 def stored_with(server, text):
@@ -85,8 +89,9 @@ def newest_id(server):
     return newest[0]["id"] if newest else 0
 
 
-def get_page(server):
-    response = requests.get(server.url + "/")
+def get_page(server, address="/"):
+    """The page at an address of the app, as its HTML reads without a script."""
+    response = requests.get(urljoin(server.url, address))
     assert response.status_code == 200
     return BeautifulSoup(response.text, "html.parser")
 

@@ -1,14 +1,10 @@
 """The solution's feed comes a page at a time: the page at / shows the newest 50
 cheeps and links to older ones, and GET /api/cheeps answers one page and a Link
 header to the next. So a feed of 50,000 cheeps costs what a feed of 50 does."""
-from urllib.parse import urljoin
-
 import pytest
 import requests
 
-from bs4 import BeautifulSoup
-
-from app_client import post_json
+from app_client import get_page, newest_id, pages_of, post_json
 
 LONGEST_PAGE = 200  # cheeps in one answer of /api/cheeps, at most
 
@@ -40,33 +36,15 @@ def numbered(numbers):
     return [f"cheep {number}" for number in numbers]
 
 
-def follow(server, address):
-    """Every page of an answer of /api/cheeps, following its Link headers: a list of lists of cheeps."""
-    pages = []
-    while address:
-        response = requests.get(urljoin(server.url, address))
-        assert response.status_code == 200, response.text
-        pages.append(response.json())
-        address = response.links.get("next", {}).get("url")
-    return pages
-
-
 def test_the_page_shows_the_newest_50_and_links_to_older_pages_that_work_without_javascript(feed_of_120):
     server, seen, address = feed_of_120, [], "/"
     while address:
-        page = page_at(server, address)
+        page = get_page(server, address)
         seen.append([item.select_one(".text").get_text() for item in page.select("#feed > li")])
         if address != "/":
             assert page.find("a", href="/"), "An older page has no link back to the newest cheeps."
         address = older_link(page)
     assert seen == [numbered(range(120, 70, -1)), numbered(range(70, 20, -1)), numbered(range(20, 0, -1))]
-
-
-def page_at(server, address):
-    """The page at an address of the app, as its HTML reads without a script."""
-    response = requests.get(urljoin(server.url, address))
-    assert response.status_code == 200, response.text
-    return BeautifulSoup(response.text, "html.parser")
 
 
 def older_link(page):
@@ -78,7 +56,7 @@ def older_link(page):
 
 
 def test_the_api_gives_the_newest_page_then_older_ones_through_its_link_header(feed_of_120):
-    pages = follow(feed_of_120, "/api/cheeps")
+    pages = pages_of(feed_of_120, "/api/cheeps")
     assert [texts(page) for page in pages] == [
         numbered(range(120, 70, -1)), numbered(range(70, 20, -1)), numbered(range(20, 0, -1))
     ]
@@ -86,15 +64,15 @@ def test_the_api_gives_the_newest_page_then_older_ones_through_its_link_header(f
 
 @pytest.mark.parametrize("limit", [1, 7, 120, LONGEST_PAGE])
 def test_pages_of_any_size_hold_every_cheep_once_forwards_and_backwards(feed_of_120, limit):
-    forwards = follow(feed_of_120, f"/api/cheeps?since=0&limit={limit}")
-    backwards = follow(feed_of_120, f"/api/cheeps?before=121&limit={limit}")
+    forwards = pages_of(feed_of_120, f"/api/cheeps?since=0&limit={limit}")
+    backwards = pages_of(feed_of_120, f"/api/cheeps?before=121&limit={limit}")
     assert all(len(page) <= limit for page in forwards + backwards)
     assert [text for page in forwards for text in texts(page)] == numbered(range(1, 121))
     assert [text for page in backwards for text in texts(page)] == numbered(range(120, 0, -1))
 
 
 def test_a_catch_up_answers_one_page_and_says_when_more_were_missed(feed_of_120):
-    newest = requests.get(feed_of_120.url + "/api/cheeps", params={"limit": 1}).json()[0]["id"]
+    newest = newest_id(feed_of_120)
     a_few = requests.get(feed_of_120.url + "/api/cheeps", params={"since": newest - 10})
     assert texts(a_few.json()) == numbered(range(111, 121))
     assert "next" not in a_few.links, "A catch-up with nothing more to come has a Link header."
@@ -134,22 +112,22 @@ def test_an_older_page_asked_for_wrongly_is_refused_with_the_reason(server, quer
 
 def test_a_feed_of_exactly_two_pages_has_no_third(start_feed):
     server = start_feed(100)
-    first = page_at(server, "/")
+    first = get_page(server, "/")
     assert older_link(first) == "/?before=51"
-    second = page_at(server, "/?before=51")
+    second = get_page(server, "/?before=51")
     assert len(second.select("#feed > li")) == 50
     assert older_link(second) is None, "The last page links to an older one."
-    assert [len(page) for page in follow(server, "/api/cheeps")] == [50, 50]
-    assert [len(page) for page in follow(server, "/api/cheeps?since=0")] == [50, 50]
+    assert [len(page) for page in pages_of(server, "/api/cheeps")] == [50, 50]
+    assert [len(page) for page in pages_of(server, "/api/cheeps?since=0")] == [50, 50]
 
 
 def test_an_empty_feed_and_ids_at_either_end_answer_a_page_or_nothing(start_feed):
     empty = start_feed(0)
-    assert follow(empty, "/api/cheeps") == [[]]
-    assert page_at(empty, "/").select("#feed > li") == [] and older_link(page_at(empty, "/")) is None
+    assert pages_of(empty, "/api/cheeps") == [[]]
+    assert get_page(empty, "/").select("#feed > li") == [] and older_link(get_page(empty, "/")) is None
     server = start_feed(120)
     for query in ["before=0", "before=1", "since=120", f"since={2**63 - 1}"]:
         response = requests.get(f"{server.url}/api/cheeps?{query}")
         assert (response.status_code, response.json(), response.links) == (200, [], {}), query
-    past_the_newest = follow(server, "/api/cheeps?before=9999")
+    past_the_newest = pages_of(server, "/api/cheeps?before=9999")
     assert [text for page in past_the_newest for text in texts(page)] == numbered(range(120, 0, -1))
