@@ -8,6 +8,7 @@ every cheep between them. From this folder:
 (`make solution-prod WORKERS=4` runs this.) gunicorn runs on Linux and macOS, not Windows.
 """
 import os
+import secrets
 import sys
 
 import gevent
@@ -40,6 +41,17 @@ class CheeperWorker(GeventWebSocketWorker):
 
 
 worker_class = CheeperWorker
+
+# One instructor key for every worker: each reads it as it starts (instructor.py).
+os.environ.setdefault("CHEEPER_INSTRUCTOR_KEY", secrets.token_urlsafe(24))
+
+
+def when_ready(server):
+    """Once gunicorn listens: the instructor's link, the only place the key is shown."""
+    host, port = bind.rsplit(":", 1)
+    print(f"Instructor: open http://{'localhost' if host in ('0.0.0.0', '[::]') else host}:{port}"
+          f"/instructor?key={os.environ['CHEEPER_INSTRUCTOR_KEY']}")
+    print("in your own browser, and keep the link to yourself: it lets you remove cheeps and see the board.")
 
 
 def worker_int(worker):

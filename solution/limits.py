@@ -73,7 +73,8 @@ class TokenBucket:
 class Visitor:
     """What one address is doing now."""
 
-    def __init__(self):
+    def __init__(self, address):
+        self.address = address
         self.connections = 0  # open now from this address: pages, files and sockets
         self.sockets = 0  # WebSockets open now (behind a proxy: the person's, where connections are the proxy's)
         self.cheeps = TokenBucket(CHEEP_BURST, CHEEPS_PER_SECOND)
@@ -97,7 +98,7 @@ def visitor(address):
         for gone in [address for address, known in visitors.items() if known.forgettable()]:
             del visitors[gone]
     if address not in visitors:
-        visitors[address] = Visitor()
+        visitors[address] = Visitor(address)
     return visitors[address]
 
 

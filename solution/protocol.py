@@ -7,6 +7,17 @@ server -> client   {"type": "error", "message": "<why your last message was refu
                    (and "key", when the refused cheep had one; "retry": true, when
                    the same cheep may be stored if it is sent again in a moment)
 client -> server   {"type": "ping"}   answered with   {"type": "pong"}
+server -> client   {"type": "removed", "id": 7, "seq": 3}   the instructor removed cheep 7
+server -> client   {"type": "cleared", "up_to": 120, "seq": 4}   the instructor started afresh:
+                   every cheep up to 120 is gone
+                   ("seq" numbers the removals: GET /api/removals?since=<seq> catches up on them)
+
+The instructor's page (and only it: anyone else gets an error) also sends
+   {"type": "remove", "id": 7}      {"type": "mute", "id": 7, "what": "name" or "address"}
+   {"type": "start-afresh"}         {"type": "unmute", "what": "name" or "address", "value": "..."}
+and hears of mutes, {"type": "muted" or "unmuted", "what": ..., "value": ..., "label": ...},
+and of the room's progress, {"type": "progress", "learner": ..., "name": ..., "step": ..., ...}.
+The same instructor messages may be POSTed as JSON to /api/instructor.
 
 A key is a random string the page makes for each cheep. The server stores a key
 once: a cheep sent again with the same key (after a lost connection, say) is not
@@ -49,10 +60,34 @@ def read_message(message):
         raise InvalidCheep("That message is not valid JSON.") from None
     if not isinstance(data, dict):
         raise InvalidCheep('A message must be a JSON object: {"type": "cheep", ...}.')
+    if data.get("type") in INSTRUCTOR_FIELDS:
+        return data  # read_instructor_message() checks the rest, for the instructor only
     if data.get("type") not in ("cheep", "ping"):
         raise InvalidCheep('The message "type" must be "cheep" (or "ping").')
     if set(data) - {"type", "name", "cheep", "key"}:
         raise InvalidCheep('A message has only the fields "type", "name", "cheep" and "key".')
+    return data
+
+
+# What each of the instructor's messages holds, besides "type".
+INSTRUCTOR_FIELDS = {"remove": {"id"}, "mute": {"id", "what"}, "unmute": {"what", "value"}, "start-afresh": set()}
+
+
+def read_instructor_message(data):
+    """Check an instructor's message (a dict, from the socket or a POST), or raise InvalidCheep."""
+    fields = INSTRUCTOR_FIELDS.get(data.get("type"))
+    if fields is None:
+        kinds = ", ".join(f'"{kind}"' for kind in INSTRUCTOR_FIELDS)
+        raise InvalidCheep(f'The instructor\'s message "type" must be one of {kinds}.')
+    if set(data) != {"type", *fields}:
+        listed = ", ".join(f'"{field}"' for field in sorted(fields)) or "nothing"
+        raise InvalidCheep(f'A "{data["type"]}" message holds {listed} besides its "type".')
+    if "id" in fields and not (type(data["id"]) is int and 0 < data["id"] < 2**63):  # True is an int too
+        raise InvalidCheep('"id" must be the id of a cheep: a whole number.')
+    if "what" in fields and data["what"] not in ("name", "address"):
+        raise InvalidCheep('"what" must be "name" or "address".')
+    if "value" in fields and not isinstance(data["value"], str):
+        raise InvalidCheep('"value" must be the name or address that was muted, as a string.')
     return data
 
 
@@ -115,6 +150,35 @@ def cheep_message(cheep):
     return {"type": "cheep", **cheep}
 
 
+def removal_message(removal):
+    """A removal from storage ({"seq", "id"} or {"seq", "up_to"}) as the pages hear of it."""
+    return {"type": "removed" if "id" in removal else "cleared", **removal}
+
+
+def check_progress(data):
+    """Return the fields of a learner's progress report (sent by make check SHARE=...), or raise InvalidCheep."""
+    if not isinstance(data, dict):
+        raise InvalidCheep("Send the report as a JSON object.")
+    expected = {"name", "step", "kept", "promises", "failing"}
+    if set(data) != expected:
+        raise InvalidCheep('A report holds "name", "step", "kept", "promises" and "failing", and nothing else.')
+    name = check_text(data, "name", NAME_LIMIT)
+    step, kept, promises = data["step"], data["kept"], data["promises"]
+    if not (type(step) is int and 0 <= step <= LAST_STEP):
+        raise InvalidCheep(f'"step" must be a whole number from 0 to {LAST_STEP}.')
+    if not (type(promises) is int and type(kept) is int and 0 <= kept <= promises <= MOST_PROMISES):
+        raise InvalidCheep(f'"kept" and "promises" must be whole numbers, with 0 <= kept <= promises <= {MOST_PROMISES}.')
+    failing = None if data["failing"] is None else check_text(data, "failing", FAILING_LIMIT)
+    if (failing is None) != (kept == promises):
+        raise InvalidCheep('"failing" names the first promise not kept, and is null when every one is kept.')
+    return {"name": name, "step": step, "kept": kept, "promises": promises, "failing": failing}
+
+
+LAST_STEP = 3  # the solution
+MOST_PROMISES = 1000
+FAILING_LIMIT = 200  # characters in the sentence of a promise
+
+
 def error_message(reason, key=None, retry=False):
     """An error; with the key of the cheep it refuses, so that the page knows which one,
     and whether that cheep may be sent again."""
@@ -135,3 +199,13 @@ TOO_FAST = (
 )
 STORAGE_AWAY = "Cheeper cannot reach its storage just now: try again in a moment. Nothing was stored."
 KEY_REUSED = "This key came with another cheep before: make a new key for each cheep. Nothing was stored."
+# The instructor's tools: docs/instructor-guide.md.
+REMOVED = "The instructor removed this cheep, so it is not sent again."
+MUTED = "Your cheeps are paused for now: the instructor can tell you more. Nothing was sent."
+INSTRUCTOR_ONLY = "Only the instructor can do that."
+NO_SUCH_CHEEP = "There is no such cheep: it was removed already, or never stored."
+NO_ADDRESS = "Cheeper does not know the address of that cheep (it was stored before addresses were): mute the name instead."
+WRONG_LINK = (
+    "That instructor link is not the right one. Copy it again from the window where Cheeper runs, "
+    "as Cheeper printed it when it last started."
+)

@@ -8,10 +8,12 @@ publishes it on a Redis channel; every other worker hears it there and sends it
 to its pages. Redis forwards a message only to the workers listening at that
 moment, so a worker that lost Redis for a while reads what it missed from
 storage when it is back. Its own pages go on getting its own cheeps meanwhile.
+The instructor's removals, mutes and the room's progress travel the same way.
 """
 import json
 import logging
 import random
+import secrets
 from collections import OrderedDict
 
 import gevent
@@ -21,10 +23,20 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 import broadcasting
+import protocol
 
 # Pub/sub channels are shared by all of a Redis's databases: two Cheepers on one
 # Redis need two channel names.
 CHANNEL = "cheeper:new-cheeps"
+# What each kind of message must hold to be passed on to the pages.
+FIELDS = {
+    "cheep": {"id", "name", "cheep", "time"},
+    "removed": {"seq", "id"},
+    "cleared": {"seq", "up_to"},
+    "muted": {"what", "value", "label"},
+    "unmuted": {"what", "value"},
+    "progress": {"learner", "name", "step", "kept", "promises", "failing", "time"},
+}
 REMEMBERED = 10_000  # ids of the newest cheeps this worker sent to its pages
 PUBLISH_LIMIT = 1_000  # cheeps waiting to be published while Redis is away
 LONGEST_WAIT = 30  # seconds between two attempts to reach Redis, at most
@@ -39,7 +51,9 @@ class Relay:
         # which then catches up on what was published meanwhile.
         self.redis = redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0))
         self.storage = storage
+        self.name = secrets.token_hex(8)  # so that this worker knows its own messages when Redis brings them back
         self.sent = OrderedDict()  # ids of cheeps sent to this worker's pages, oldest first
+        self.newest_removal = 0  # the seq of the newest removal this worker's pages heard of
         self.to_publish = Queue(PUBLISH_LIMIT)
         gevent.spawn(self.publish_forever)
         gevent.spawn(self.listen_forever)
@@ -47,10 +61,23 @@ class Relay:
     def broadcast(self, cheep):
         """Send a cheep this worker stored to every page, on every worker."""
         self.send_to_my_pages(cheep)
+        self.publish(protocol.cheep_message(cheep))
+
+    def announce(self, message):
+        """A removal, a mute or a report, on every worker."""
+        self.announce_to_my_pages(message)
+        self.publish(message)
+
+    def publish(self, message):
         try:
-            self.to_publish.put_nowait(cheep)
-        except Full:  # Redis has been away long; the others read it from storage when it is back
-            log.warning("Not published: %d cheeps are waiting for Redis already.", PUBLISH_LIMIT)
+            self.to_publish.put_nowait({"worker": self.name, "message": message})
+        except Full:  # Redis has been away long; the others read cheeps and removals from storage when it is back
+            log.warning("Not published: %d messages are waiting for Redis already.", PUBLISH_LIMIT)
+
+    def announce_to_my_pages(self, message):
+        if message["type"] in ("removed", "cleared"):
+            self.newest_removal = max(self.newest_removal, message["seq"])
+        broadcasting.announce(message)
 
     def send_to_my_pages(self, cheep):
         """Send a cheep to this worker's pages, unless they have had it already."""
@@ -65,13 +92,13 @@ class Relay:
 
     def publish_forever(self):
         while True:
-            cheep = self.to_publish.peek()  # taken off the queue only once published
-            self.keep_trying(lambda: self.redis.publish(CHANNEL, json.dumps(cheep)), "Cannot publish to Redis")
+            message = self.to_publish.peek()  # taken off the queue only once published
+            self.keep_trying(lambda: self.redis.publish(CHANNEL, json.dumps(message)), "Cannot publish to Redis")
             self.to_publish.get()
 
     def listen_forever(self):
         # Pages that load now get every cheep stored so far with the page.
-        self.keep_trying(lambda: self.remember(self.storage.newest_id()), "Cannot reach the storage")
+        self.keep_trying(self.remember_the_newest, "Cannot reach the storage")
         while True:
             listening = self.keep_trying(self.subscribe, "Cannot reach Redis")
             log.info("Sharing cheeps with the other workers through Redis at %s.", self.url)
@@ -84,16 +111,33 @@ class Relay:
             finally:
                 listening.close()
 
+    def remember_the_newest(self):
+        self.remember(self.storage.newest_id())
+        self.newest_removal = self.storage.newest_removal()
+
     def hear(self, data):
-        """Send on a cheep published by a worker; skip anything else on the channel."""
+        """Pass on a message published by another worker; skip anything else on the channel."""
         try:
-            cheep = json.loads(data)
-        except ValueError:
-            cheep = None
-        if isinstance(cheep, dict) and type(cheep.get("id")) is int and {"name", "cheep", "time"} <= cheep.keys():
-            self.send_to_my_pages(cheep)
+            published = json.loads(data)
+            message = published["message"]
+            worker = published["worker"]
+            known = FIELDS[message["type"]] <= message.keys()
+        except (ValueError, TypeError, KeyError):  # not JSON, not a dict, or a field missing
+            known = False
+        if (
+            known
+            and type(message.get("id", 0)) is int
+            and type(message.get("seq", 0)) is int
+            and message.get("what", "name") in ("name", "address")
+        ):
+            if worker == self.name:
+                return  # this worker's own: its pages have it already
+            if message["type"] == "cheep":
+                self.send_to_my_pages({field: value for field, value in message.items() if field != "type"})
+            else:
+                self.announce_to_my_pages(message)
         else:
-            log.warning("Not a cheep on the Redis channel %s, skipped: %r", CHANNEL, data[:80])
+            log.warning("Not a message of Cheeper's on the Redis channel %s, skipped: %r", CHANNEL, data[:80])
 
     def subscribe(self):
         listening = self.redis.pubsub()
@@ -107,6 +151,8 @@ class Relay:
             # remembers, skipping those its pages had already.
             for cheep in self.storage.cheeps_since(min(self.sent)):
                 self.send_to_my_pages(cheep)
+            for removal in self.storage.removals_since(self.newest_removal):
+                self.announce_to_my_pages(protocol.removal_message(removal))
         except BaseException:
             listening.close()
             raise

@@ -6,6 +6,8 @@ missed (GET /api/cheeps?since=<id>), and the page reconnects by itself.
 The feed comes a page at a time, so a feed of 50,000 cheeps loads as fast as one of 50.
 Nobody can slow down or knock over the others: not a slow or vanished page,
 not a flood of messages or connections from one laptop, not another site's page.
+The instructor can take a cheep back from every page, mute, start afresh, and
+see the room's progress (instructor.py, and docs/instructor-guide.md).
 
 The rules a cheep follows, and the errors about it, live in protocol.py, the
 SQLite code in storage.py, sending to every page in broadcasting.py, what one
@@ -26,6 +28,7 @@ import os
 import secrets
 import signal
 import sys
+from datetime import datetime, timezone
 
 import gevent
 from flask import Flask, jsonify, redirect, render_template, request, url_for
@@ -34,10 +37,10 @@ from geventwebsocket.exceptions import WebSocketError
 from werkzeug.routing import WebsocketMismatch
 
 import broadcasting
+import instructor
 import limits
 import protocol
 import sockets
-from broadcasting import broadcast
 from handler import CheckedHandler
 from protocol import InvalidCheep
 
@@ -47,10 +50,21 @@ if os.environ.get("CHEEPER_DB", "").startswith(("redis://", "rediss://")):
     import redis_storage as storage
 else:
     import storage
+storage.create_table()  # in every worker, whether started as 'python server.py' or by gunicorn
 
 HOST = os.environ.get("HOST", "127.0.0.1")
 PORT = int(os.environ.get("PORT", "5000"))
 REDIS_URL = os.environ.get("CHEEPER_REDIS_URL")  # set when several workers run side by side
+
+# How a cheep, or the instructor's removal, reaches every page: this worker's
+# own pages, or (several workers) every worker's, through Redis.
+if REDIS_URL:
+    from relay import Relay
+
+    relay = Relay(REDIS_URL, storage)
+    broadcast, announce = relay.broadcast, relay.announce
+else:
+    broadcast, announce = broadcasting.broadcast, broadcasting.announce
 
 logging.basicConfig(format="[%(process)d] %(message)s")
 logging.getLogger("cheeper").setLevel(logging.INFO)  # what relay.py says about Redis
@@ -84,11 +98,16 @@ def visitor():
 def save(name, text, key=None):
     """Store a cheep; return it, and whether it is new. A key stored before gives
     back the cheep stored with it. Raises InvalidCheep when it cannot be stored."""
+    address = visitor().address
+    if instructor.refuses(name, address):
+        raise InvalidCheep(protocol.MUTED, 403)
     try:
-        cheep, new = storage.save_cheep(name, text, key)
+        cheep, new = storage.save_cheep(name, text, key, address)
     except storage.Unavailable as error:
         app.logger.warning("A cheep was not stored: %s", error)
         raise InvalidCheep(protocol.STORAGE_AWAY, 503, retry=True) from None
+    if cheep.get("removed"):  # sent again, after the instructor removed it
+        raise InvalidCheep(protocol.REMOVED, 410)
     if (cheep["name"], cheep["cheep"]) != (name, text):  # the key of another cheep
         raise InvalidCheep(protocol.KEY_REUSED, 422)
     return cheep, new
@@ -101,9 +120,14 @@ def index():
         before = read_cheep_id("before")
     except InvalidCheep as error:
         return f"{error}\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
+    # The removals first: one made while the cheeps are read is told to the page again, which does no harm.
+    newest_removal = storage.newest_removal()
     cheeps = storage.newest_cheeps(protocol.PAGE + 1, before)  # one more: is there an older page?
     page = render_template(
         "index.html",
+        instructor=instructor.has_session(request),
+        muted=instructor.muted,
+        newest_removal=newest_removal,
         cheeps=cheeps[: protocol.PAGE],
         older=cheeps[protocol.PAGE - 1]["id"] if len(cheeps) > protocol.PAGE else None,
         reading_older=before is not None,
@@ -116,25 +140,23 @@ def index():
     return page, {"Cache-Control": "no-store"}
 
 
-def read_cheep_id(field):
-    """The cheep id in ?field=, or None when the address has none."""
+def read_cheep_id(field, what="a cheep id"):
+    """The cheep id (or another number: `what`) in ?field=, or None when the address has none."""
     if field not in request.args:
         return None
     value = request.args[field]
     # isdigit() alone would let "²" through; int() would let " 7" and "+7" through,
     # and refuse more than 4,300 digits with an error. SQLite's integers end at 2**63 - 1.
     if not (value.isascii() and value.isdigit() and len(value) <= 19 and int(value) < 2**63):
-        raise InvalidCheep(f'"{field}" must be a cheep id: a whole number, 0 or more.')
+        raise InvalidCheep(f'"{field}" must be {what}: a whole number, 0 or more.')
     return int(value)
 
 
 @app.route("/api/cheep", methods=["POST"])
 def post_cheep():
     """A cheep from the form (a page without JavaScript) or as JSON (curl, scripts)."""
-    cheeps = visitor().cheeps
-    if not cheeps.allow():  # the same allowance as the person's sockets
-        reason, status = refuse(protocol.TOO_FAST, 429)
-        return reason, status, {"Retry-After": str(cheeps.seconds_to_wait())}
+    if not visitor().cheeps.allow():  # the same allowance as the person's sockets
+        return too_fast()
     try:
         data = request.get_json(silent=True) if request.is_json else request.form
     except RecursionError:  # JSON nested thousands deep
@@ -188,12 +210,136 @@ def cheeps_page():
     return jsonify([protocol.cheep_message(cheep) for cheep in cheeps[:limit]]), headers
 
 
+@app.route("/api/removals")
+def removals():
+    """What the instructor removed since ?since=<seq>, oldest first: a page that
+    was away catches up on it as on the cheeps."""
+    try:
+        since = read_cheep_id("since", "the number of a removal") or 0
+    except InvalidCheep as error:
+        return refuse(str(error))
+    return jsonify([protocol.removal_message(removal) for removal in storage.removals_since(since)])
+
+
 def read_limit():
     """How many cheeps a page of /api/cheeps holds: ?limit=, or protocol.PAGE."""
     value = request.args.get("limit", str(protocol.PAGE))
     if not (value.isascii() and value.isdigit() and len(value) <= 3 and 1 <= int(value) <= protocol.LONGEST_PAGE):
         raise InvalidCheep(f'"limit" must be a whole number from 1 to {protocol.LONGEST_PAGE}.')
     return int(value)
+
+
+@app.route("/instructor")
+def become_instructor():
+    """The link Cheeper prints as it starts: it makes this browser the instructor's."""
+    if not visitor().cheeps.allow():  # a guess costs as much as a cheep
+        return too_fast()
+    if not instructor.key_matches(request.args.get("key", "")):
+        return protocol.WRONG_LINK + "\n", 403, {"Content-Type": "text/plain; charset=utf-8"}
+    # 303 to the feed: the key leaves the address bar as soon as it has done its job.
+    response = redirect("/", code=303)
+    # HttpOnly: no script can read it. SameSite=Strict: the browser sends it with
+    # requests from Cheeper's own pages only, never from another site's.
+    response.set_cookie(instructor.COOKIE, instructor.SESSION, httponly=True, samesite="Strict")
+    return response
+
+
+@app.route("/instructor/board")
+def board():
+    """The room's progress, for the instructor: what make check SHARE=... reported."""
+    if not instructor.has_session(request):
+        return protocol.INSTRUCTOR_ONLY + "\n", 403, {"Content-Type": "text/plain; charset=utf-8"}
+    return render_template("board.html", rows=instructor.board_rows()), {"Cache-Control": "no-store"}
+
+
+@app.route("/api/instructor", methods=["POST"])
+def instructor_action():
+    """The instructor's messages, as JSON, for scripts: the same ones the instructor's page sends on its socket."""
+    if not instructor.may_act(request):
+        return refuse(protocol.INSTRUCTOR_ONLY, 403)
+    if not visitor().cheeps.allow():  # the same allowance as the instructor's cheeps
+        return too_fast()
+    try:
+        message = act(protocol.read_instructor_message(read_json_object()))
+    except InvalidCheep as error:
+        return refuse(str(error), error.status)
+    return jsonify(message)
+
+
+def act(data):
+    """Carry out an instructor's message (checked already) on every page; return what the pages hear."""
+    try:
+        message = instructor_message(data)
+    except storage.Unavailable as error:
+        app.logger.warning("The storage could not be reached: %s", error)
+        raise InvalidCheep(protocol.STORAGE_AWAY, 503) from None
+    announce(message)
+    return message
+
+
+def instructor_message(data):
+    """What the pages hear of an instructor's message, once the storage has done its part."""
+    if data["type"] == "remove":
+        removal = storage.remove_cheep(data["id"])
+        if removal is None:
+            raise InvalidCheep(protocol.NO_SUCH_CHEEP, 404)
+        message = protocol.removal_message(removal)
+    elif data["type"] == "start-afresh":
+        message = protocol.removal_message(storage.remove_all())
+    elif data["type"] == "mute":
+        cheep = storage.cheeps_since(data["id"] - 1, 1)
+        if not cheep or cheep[0]["id"] != data["id"]:
+            raise InvalidCheep(protocol.NO_SUCH_CHEEP, 404)
+        value = cheep[0]["name"] if data["what"] == "name" else storage.address_of(data["id"])
+        if value is None:
+            raise InvalidCheep(protocol.NO_ADDRESS, 404)
+        message = instructor.mute_message(data["what"], value, cheep[0]["name"])
+    else:  # unmute
+        message = {"type": "unmuted", "what": data["what"], "value": data["value"]}
+    return message
+
+
+@app.route("/api/progress")
+def room_progress():
+    """The board's rows, for the instructor's board when it reconnects."""
+    if not instructor.has_session(request):
+        return refuse(protocol.INSTRUCTOR_ONLY, 403)
+    return jsonify(instructor.board_rows())
+
+
+@app.route("/api/progress", methods=["POST"])
+def progress():
+    """A learner's progress, sent by make check SHARE=...: onto the instructor's board."""
+    if not visitor().cheeps.allow():  # the same allowance as a person's cheeps
+        return too_fast()
+    try:
+        report = protocol.check_progress(read_json_object())
+    except InvalidCheep as error:
+        return refuse(str(error), error.status)
+    message = {
+        "type": "progress",
+        "learner": instructor.learner(visitor().address, report["name"]),
+        **report,
+        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    announce(message)
+    return jsonify(message), 201
+
+
+def read_json_object():
+    """The request's body, a JSON object, or raise InvalidCheep."""
+    try:
+        data = request.get_json(silent=True) if request.is_json else None
+    except RecursionError:  # JSON nested thousands deep
+        data = None
+    if not isinstance(data, dict):
+        raise InvalidCheep("Send a JSON object, with Content-Type: application/json.")
+    return data
+
+
+def too_fast():
+    reason, status = refuse(protocol.TOO_FAST, 429)
+    return reason, status, {"Retry-After": str(visitor().cheeps.seconds_to_wait())}
 
 
 # Reached when the route lacks websocket=True and this is a plain page request,
@@ -225,26 +371,36 @@ def ws():
     if websocket is None:
         return NO_WEBSOCKET_HERE, 400
     cheeps = visitor().cheeps  # shared with the person's other sockets, and their POSTs
-    with broadcasting.listening(websocket):
+    # Checked as the socket opens: the handshake carries the cookie and the page's Origin.
+    for_the_instructor = instructor.may_act(request)
+    with broadcasting.listening(websocket, for_the_instructor):
         try:
             while True:
                 message = websocket.receive()
                 if message is None:  # the client closed the connection
                     break
-                answer(websocket, message, cheeps)
+                answer(websocket, message, cheeps, for_the_instructor)
         except WebSocketError:
             pass  # it was closed meanwhile: dropped, or the server is stopping
     return ""
 
 
-def answer(websocket, message, cheeps):
-    """Store a cheep and send it to every page, answer a ping, or say what is wrong."""
+def answer(websocket, message, cheeps, for_the_instructor=False):
+    """Store a cheep and send it to every page, answer a ping, carry out the
+    instructor's message, or say what is wrong."""
     allowed = cheeps.allow()  # every message counts, a refused one too
     key = None
     try:
         data = protocol.read_message(message)
         if data["type"] == "ping":  # the page checks that the connection still works
             websocket.send(json.dumps(protocol.PONG))
+            return
+        if data["type"] in protocol.INSTRUCTOR_FIELDS:
+            if not for_the_instructor:
+                raise InvalidCheep(protocol.INSTRUCTOR_ONLY, 403)
+            if not allowed:  # the instructor's clicks count too: a stuck key cannot flood the room
+                raise InvalidCheep(protocol.TOO_FAST, retry=True)
+            act(protocol.read_instructor_message(data))  # its page hears of it with every other
             return
         # The key first, so that a refusal, "too fast" too, names the cheep it refuses.
         key = protocol.read_key(data)
@@ -278,14 +434,7 @@ def storage_away(error):
     return refuse(protocol.STORAGE_AWAY, 503)
 
 
-# This part runs in every worker, whether started as 'python server.py' or by gunicorn.
-storage.create_table()
-gevent.spawn(sockets.ping_forever)
-if REDIS_URL:
-    # Several workers: a cheep also goes to the pages of the others, through Redis.
-    from relay import Relay
-
-    broadcast = Relay(REDIS_URL, storage).broadcast
+gevent.spawn(sockets.ping_forever)  # in every worker, too
 
 if __name__ == "__main__":
     server = WSGIServer((HOST, PORT), app, handler_class=CheckedHandler)
@@ -304,6 +453,9 @@ if __name__ == "__main__":
     else:
         print(f"Cheeper is running on http://{HOST}:{PORT}/")
     print(f"It holds up to {limits.CAPACITY} connections at once.")
+    # The only place the key is ever shown: the link logs in the instructor's browser.
+    print(f"Instructor: open {instructor.link('localhost' if HOST in ('0.0.0.0', '::') else HOST, PORT)}")
+    print("in your own browser, and keep the link to yourself: it lets you remove cheeps and see the board.")
     print("Press Ctrl+C to stop it.")
 
     def stop():

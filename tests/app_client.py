@@ -1,6 +1,7 @@
 """How the tests talk to an app: over HTTP and WebSocket only, like a browser."""
 import json
 import os
+import re
 import struct
 import threading
 import time
@@ -193,3 +194,53 @@ def frame(opcode, payload=b"", fin=True, masked=True, reserved_bits=0, length=No
         return header + payload
     key = os.urandom(4)
     return header + key + bytes(byte ^ key[i % 4] for i, byte in enumerate(payload))
+
+
+INSTRUCTOR_LINK = re.compile(r"http://\S+/instructor\?key=\S+")
+
+
+def instructor_link(server):
+    """The instructor's link, as the server printed it when it started."""
+    found = INSTRUCTOR_LINK.search(server.output())
+    assert found, f"The server printed no instructor's link. It printed:\n{server.output()}"
+    return found[0]
+
+
+class Instructor:
+    """The instructor, as their browser is once it opened the instructor's link (the
+    one `server` printed, or `link`: through nginx, say). Its requests carry the
+    cookie, and the Origin of the app's own pages."""
+
+    def __init__(self, server, link=None):
+        self.server = server
+        self.http = requests.Session()
+        response = self.http.get(link or instructor_link(server), allow_redirects=False)
+        assert response.status_code == 303, response.text
+        self.http.headers["Origin"] = server.url
+        self.sockets = []
+
+    def act(self, message):
+        """Send an instructor's message over HTTP, as a script does; the answer."""
+        return self.http.post(self.server.url + "/api/instructor", json=message)
+
+    def get(self, path):
+        return self.http.get(self.server.url + path)
+
+    def connect(self):
+        """The socket of the instructor's page."""
+        cookie = "; ".join(f"{name}={value}" for name, value in self.http.cookies.items())
+        url = self.server.url.replace("http", "ws", 1) + "/ws"
+        client = websocket.create_connection(url, timeout=WAIT, origin=self.server.url, cookie=cookie)
+        self.sockets.append(client)
+        return client
+
+    def close(self):
+        for client in self.sockets:
+            client.close()
+
+
+def receive_type(client, kind):
+    """The next message of this type on a WebSocket client; others are skipped."""
+    while (message := receive_json(client))["type"] != kind:
+        pass
+    return message

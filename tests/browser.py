@@ -5,7 +5,10 @@ import shutil
 from pathlib import Path
 from urllib.parse import urlparse
 
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
+
+from app_client import instructor_link
 
 # --no-sandbox: Chromium refuses its sandbox when run as root, as CI does.
 # The rest keep it from phoning home, which a closed network refuses anyway.
@@ -96,6 +99,27 @@ def open_live(windows, server):
     expect(page.locator("#status")).to_have_text(LIVE)
     page.evaluate("window.stayed = true")
     return page
+
+
+def open_as_instructor(windows, server, address="/"):
+    """A window that opened the instructor's link, then the page at `address`; live, when that is the feed."""
+    page = windows.open(server)
+    page.goto(instructor_link(server))  # which leads on to the feed
+    if address == "/":
+        expect(page.locator("#status")).to_have_text(LIVE)
+    else:
+        page.goto(server.url + address)
+    return page
+
+
+def serious_violations(page):
+    """What axe-core finds wrong with the page, serious or critical, in words."""
+    violations = Axe().run(page).response["violations"]
+    return [
+        f"{violation['impact']}: {violation['help']} ({[node['target'] for node in violation['nodes']]})"
+        for violation in violations
+        if violation["impact"] in ("serious", "critical")
+    ]
 
 
 def open_live_counting_frames(windows, server):

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
+from app_client import post_json
 from browser import HOW_TO_GET_ONE, LAUNCH_ARGS, Windows, find_chromium
 from server_process import ServerProcess
 from services import Nginx, RedisServer, missing
@@ -116,6 +117,21 @@ def start_server(app_dir, tmp_path, request):
     yield start
     for server in servers:
         server.kill()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.many_workers)])
+def start_feed(request, start_server):
+    """start_feed(n): a server of its own with n cheeps, "cheep 1" to "cheep n", kept in
+    SQLite or in Redis (the test runs with each), and any other settings in `env`."""
+
+    def start(count, env=None):
+        storage = {"CHEEPER_DB": request.getfixturevalue("redis_server").url} if request.param == "redis" else {}
+        server = start_server(env={**storage, **(env or {})})
+        for number in range(1, count + 1):
+            assert post_json(server, "Ada", f"cheep {number}").status_code == 201
+        return server
+
+    return start
 
 
 @pytest.fixture

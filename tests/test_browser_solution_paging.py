@@ -2,11 +2,10 @@
 cheeps and brings older ones in place; cheeps that arrive together are drawn
 together, and the page keeps a few hundred, so that a flood cannot freeze it;
 and the page passes axe-core's accessibility checks."""
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from app_client import post_json, unique
-from browser import ARRIVES, LIVE, feed, open_live, pause_clock, send
+from browser import ARRIVES, LIVE, feed, open_live, pause_clock, send, serious_violations
 
 PAGE = 50  # cheeps on the page the server draws, and in each older page
 MOST_SHOWN = 200  # cheeps the page keeps, besides the older pages the reader asked for
@@ -167,15 +166,6 @@ def test_a_page_that_missed_more_than_a_page_starts_again_from_the_newest(start_
     page.get_by_role("link", name="Show older cheeps").click()
     expect(feed(page)).to_have_count(2 * PAGE)
     assert ids_shown(page) == list(range(125, 25, -1))
-
-
-def serious_violations(page):
-    violations = Axe().run(page).response["violations"]
-    return [
-        f"{violation['impact']}: {violation['help']} ({[node['target'] for node in violation['nodes']]})"
-        for violation in violations
-        if violation["impact"] in ("serious", "critical")
-    ]
 
 
 def test_the_page_has_no_serious_accessibility_problems_in_any_state(start_server, windows):

@@ -1,10 +1,14 @@
-"""make check: each classic mistake gets its hint, and every reference stage passes."""
+"""make check: each classic mistake gets its hint, every reference stage passes, and
+SHARE= puts a learner's result on the instructor's board."""
 import subprocess
 import sys
 import tomllib
 
 import pytest
+from playwright.sync_api import expect
 
+from browser import ARRIVES, LIVE, open_as_instructor
+from server_process import ServerProcess
 from workshop.hints import HINTS
 from workshop.stages import ROOT, STAGES
 
@@ -14,7 +18,8 @@ MISTAKES = sorted((ROOT / "tests" / "mistakes").glob("*.toml"))
 def workshop(*arguments):
     """Run `python -m workshop ...` as an attendee does; return its exit code and output."""
     finished = subprocess.run(
-        [sys.executable, "-m", "workshop", *arguments], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "workshop", *arguments], cwd=ROOT, capture_output=True, text=True,
+        stdin=subprocess.DEVNULL,  # no terminal: nothing is asked
     )
     return finished.returncode, finished.stdout + finished.stderr
 
@@ -53,3 +58,43 @@ def test_a_workspace_is_never_overwritten(tmp_path):
     code, output = workshop("workspace", "--to", str(app))
     assert code != 0 and "never overwritten" in output
     assert (app / "server.py").read_text() == "# my own work\n"
+
+
+@pytest.fixture
+def instructors_cheeper(tmp_path):
+    """The reference solution, running as on the instructor's laptop."""
+    server = ServerProcess(ROOT / "solution", tmp_path / "cheeps.db").start()
+    yield server
+    server.kill()
+
+
+@pytest.mark.timeout(300)  # the learner's check runs step 0's tests
+def test_a_learners_shared_check_appears_on_the_instructors_board_as_it_happens(instructors_cheeper, windows):
+    board = open_as_instructor(windows, instructors_cheeper, "/instructor/board")
+    expect(board.locator("#status")).to_have_text(LIVE)
+    board.evaluate("window.stayed = true")
+    code, output = workshop(
+        "check", "0", "--app", "step0_request_response", "--share", instructors_cheeper.url, "--name", "Ada Lovelace"
+    )
+    assert code == 0 and "Shared with the instructor" in output, output
+    assert "Nothing else left this laptop." in output
+    row = board.locator("#board tbody tr").filter(has_text="Ada Lovelace")
+    expect(row).to_contain_text("step 0", timeout=ARRIVES)
+    expect(row).to_contain_text("Every one kept")
+    assert board.evaluate("window.stayed") is True, "The board reloaded to show the report."
+
+
+@pytest.mark.parametrize(
+    "arguments, says",
+    [
+        (["--share", "192.168.1.20:5000", "--name", "Ada"], "is not an address to share with"),
+        (["--share", "http://192.168.1.20:5000/board", "--name", "Ada"], "is not an address to share with"),
+        (["--share", "http://192.168.1.20:5000"], "add NAME=Ada"),  # and no terminal to ask at
+        (["--share", "http://192.168.1.20:5000", "--name", "Ada\tLovelace"], "control character"),
+    ],
+)
+def test_sharing_with_a_wrong_address_or_without_a_name_stops_before_checking(arguments, says):
+    code, output = workshop("check", "0", "--app", "step0_request_response", *arguments)
+    assert code != 0 and says in output, output
+    assert "Checking" not in output, "It ran the tests first."
+

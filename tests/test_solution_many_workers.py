@@ -16,14 +16,18 @@ import requests
 import websocket
 
 from app_client import (
-    ONE_PERSON_PER_ADDRESS, PEOPLE_BEHIND_A_PROXY, assert_each_key_stored_once_when_raced, cheeps_since,
-    new_key, receive_close, receive_json, send_cheep, stored_with, unique, wait_until,
+    ONE_PERSON_PER_ADDRESS, PEOPLE_BEHIND_A_PROXY, Instructor, assert_each_key_stored_once_when_raced, cheeps_since,
+    instructor_link, new_key, post_json, receive_close, receive_json, receive_type, send_cheep, stored_with, unique,
+    wait_until,
 )
 from server_process import Gunicorn
 
 pytestmark = pytest.mark.many_workers
 
 RESUME = 20  # seconds for a worker to find Redis again: it tries after 1, 2, 4 … s
+# Workers side by side share the instructor's key, as gunicorn.conf.py makes them.
+ONE_KEY = {"CHEEPER_INSTRUCTOR_KEY": "the-same-key-for-every-worker"}
+REPORT = {"name": "Ada", "step": 1, "kept": 3, "promises": 15, "failing": "The server sends each cheep to every page"}
 
 
 def cheeps_arriving(client, seconds=0.5):
@@ -61,8 +65,8 @@ def start_workers(start_server, databases, settings):
 
 @pytest.fixture
 def two_workers(start_server, redis_server, tmp_path):
-    """Two servers side by side, sharing one SQLite file and a Redis."""
-    settings = {"CHEEPER_REDIS_URL": redis_server.url}
+    """Two servers side by side, sharing one SQLite file, a Redis and the instructor's key."""
+    settings = {"CHEEPER_REDIS_URL": redis_server.url, **ONE_KEY}
     return start_workers(start_server, [tmp_path / "shared.db"] * 2, settings)
 
 
@@ -131,10 +135,14 @@ def test_a_page_that_reconnects_catches_up_on_any_worker(two_workers):
 def test_messages_on_the_channel_that_are_no_cheeps_disturb_no_worker(two_workers, redis_server):
     first, second = two_workers
     on_second = second.connect()
-    junk = ["not a cheep", '{"id": "x", "name": "a", "cheep": "b", "time": "c"}', '{"id": 5}', "[]"]
+    junk = [
+        "not a cheep", '{"id": "x", "name": "a", "cheep": "b", "time": "c"}', '{"id": 5}', "[]",
+        '{"worker": "w", "message": {"type": "removed", "id": "x", "seq": 1}}',
+        '{"worker": "w", "message": {"type": "muted", "what": "everyone", "value": "a", "label": "a"}}',
+    ]
     for message in junk:
         redis_server.client.publish("cheeper:new-cheeps", message)
-    assert wait_until(lambda: second.output().count("Not a cheep on the Redis channel") == len(junk))
+    assert wait_until(lambda: second.output().count("Not a message of Cheeper's on the Redis channel") == len(junk))
     # A lost subscription makes the workers catch up: junk must not break that either.
     redis_server.client.client_kill_filter(_type="pubsub")
     assert wait_until(lambda: "Lost Redis" in second.output())
@@ -145,9 +153,50 @@ def test_messages_on_the_channel_that_are_no_cheeps_disturb_no_worker(two_worker
 
 @pytest.fixture
 def workers_sharing_redis_storage(start_server, redis_server, tmp_path):
-    """Two servers as on two machines: nothing shared but Redis, which keeps the cheeps too."""
-    settings = {"CHEEPER_REDIS_URL": redis_server.url, "CHEEPER_DB": redis_server.url}
+    """Two servers as on two machines: nothing shared but Redis, which keeps the cheeps too, and the instructor's key."""
+    settings = {"CHEEPER_REDIS_URL": redis_server.url, "CHEEPER_DB": redis_server.url, **ONE_KEY}
     return start_workers(start_server, [tmp_path / f"unused{n}.db" for n in range(2)], settings)
+
+
+@pytest.fixture(params=["two_workers", "workers_sharing_redis_storage"], ids=["SQLite", "Redis"])
+def workers_with_either_storage(request, start_server):
+    return request.getfixturevalue(request.param)
+
+
+def test_the_instructor_on_one_worker_acts_on_the_pages_of_every_worker(workers_with_either_storage):
+    first, second = workers_with_either_storage
+    instructor = Instructor(first)
+    instructors_page, page = instructor.connect(), second.connect()
+    # The instructor's page on the second worker: it hears of a mute once that worker has it.
+    instructors_second_page = Instructor(second).connect()
+    rude = unique("rude")
+    rude_id = post_json(second, "Troll", rude).json()["id"]
+    assert instructor.act({"type": "remove", "id": rude_id}).status_code == 200
+    assert receive_type(page, "removed")["id"] == rude_id
+    assert rude not in [cheep["cheep"] for cheep in cheeps_since(second, 0)]
+    assert instructor.act({"type": "mute", "id": post_json(second, "Troll", unique()).json()["id"], "what": "name"}).ok
+    assert receive_type(instructors_second_page, "muted")["value"] == "troll"
+    assert post_json(second, "Troll", unique("again")).status_code == 403, "The mute did not reach the second worker."
+    assert requests.post(second.url + "/api/progress", json=REPORT).status_code == 201
+    assert receive_type(instructors_page, "progress")["name"] == "Ada"
+    assert instructor.act({"type": "start-afresh"}).status_code == 200
+    assert receive_type(page, "cleared")["up_to"] >= rude_id
+    assert requests.get(second.url + "/api/cheeps").json() == []
+    assert post_json(second, "Troll", unique("a new workshop")).status_code == 201, "A new workshop keeps old mutes."
+
+
+def test_a_worker_that_missed_a_removal_while_not_listening_passes_it_on_from_storage(two_workers, redis_server):
+    first, second = two_workers
+    rude_id = post_json(first, "Troll", unique("rude")).json()["id"]
+    on_second = second.connect()
+    redis_server.client.client_kill_filter(_type="pubsub")
+    assert wait_until(lambda: "Lost Redis" in second.output()), "The worker did not notice."
+    redis_server.client.execute_command("ACL SETUSER default -subscribe")  # published while nobody listens
+    redis_server.client.client_kill_filter(_type="pubsub")
+    assert Instructor(first).act({"type": "remove", "id": rude_id}).status_code == 200
+    redis_server.client.execute_command("ACL SETUSER default +subscribe")
+    on_second.settimeout(RESUME)
+    assert receive_type(on_second, "removed")["id"] == rude_id, "The worker did not pass on the removal it missed."
 
 
 def test_with_the_cheeps_in_redis_every_worker_stores_and_reads_the_same_ones(workers_sharing_redis_storage):
@@ -243,6 +292,22 @@ def test_under_gunicorn_every_page_gets_every_cheep_once_and_1001_when_it_stops(
     assert {receive_close(page)[0] for page in sockets} == {1001}
 
 
+@pytest.mark.skipif(os.name != "posix", reason="gunicorn runs on Linux and macOS only.")
+def test_under_gunicorn_the_one_link_printed_makes_the_instructor_on_every_worker(start_server, redis_server):
+    server = start_server(kind=Gunicorn, env={"WORKERS": "2", "CHEEPER_REDIS_URL": redis_server.url})
+    assert wait_until(lambda: "/instructor?key=" in server.output())
+    assert server.output().count("/instructor?key=") == 1
+    instructor = Instructor(server)
+    workers = server.workers()
+    pages = []
+    while not all(worker.net_connections("tcp") for worker in workers):
+        assert len(pages) < 200, "gunicorn gave every connection to one worker."
+        pages.append(instructor.connect())
+    for page in pages:  # on either worker, the instructor's: told the cheep is not there, not "only the instructor"
+        page.send(json.dumps({"type": "remove", "id": 2**40}))
+        assert "no such cheep" in receive_type(page, "error")["message"]
+
+
 def test_gunicorn_with_several_workers_and_no_redis_says_what_to_set(start_server):
     server = start_server(kind=Gunicorn, env={"WORKERS": "2"}, wait=False)
     assert "CHEEPER_REDIS_URL=redis://localhost:6379/0" in server.wait_for_exit()
@@ -263,6 +328,24 @@ def test_through_nginx_pages_on_two_workers_get_each_others_cheeps(two_workers, 
         for page in pages:
             assert sorted(cheeps_arriving(page, 1)) == sorted(texts)
         assert texts[0] in requests.get(nginx.url + "/").text
+    finally:
+        for page in pages:
+            page.close()
+
+
+def test_through_nginx_the_instructor_removes_a_cheep_from_the_pages_on_both_workers(two_workers, start_nginx):
+    nginx = start_nginx(two_workers)
+    instructor = Instructor(nginx, link=nginx.url + "/instructor?key=" + instructor_link(two_workers[0]).split("key=")[1])
+    pages = [  # two on each worker: nginx takes turns
+        websocket.create_connection(nginx.url.replace("http", "ws") + "/ws", timeout=3, origin=nginx.url)
+        for _ in range(4)
+    ]
+    try:
+        rude_id = post_json(nginx, "Troll", unique("rude")).json()["id"]
+        assert instructor.act({"type": "remove", "id": rude_id}).status_code == 200
+        for page in pages:
+            assert receive_type(page, "removed")["id"] == rude_id
+        assert requests.post(nginx.url + "/api/instructor", json={"type": "start-afresh"}).status_code == 403
     finally:
         for page in pages:
             page.close()

@@ -9,20 +9,6 @@ from app_client import get_page, newest_id, pages_of, post_json
 LONGEST_PAGE = 200  # cheeps in one answer of /api/cheeps, at most
 
 
-@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.many_workers)])
-def start_feed(request, start_server):
-    """start_feed(n): a server of its own with n cheeps, "cheep 1" to "cheep n", kept in SQLite or in Redis."""
-
-    def start(count):
-        env = {"CHEEPER_DB": request.getfixturevalue("redis_server").url} if request.param == "redis" else None
-        server = start_server(env=env)
-        for number in range(1, count + 1):
-            assert post_json(server, "Ada", f"cheep {number}").status_code == 201
-        return server
-
-    return start
-
-
 @pytest.fixture
 def feed_of_120(start_feed):
     return start_feed(120)

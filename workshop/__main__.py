@@ -1,10 +1,14 @@
 """The workshop's commands, for anyone without make (on Windows, say):
 
     python -m workshop workspace [--from STAGE] [--to FOLDER]   copy a stage into workspace/
-    python -m workshop check [STEP] [--app FOLDER] [--verbose]
+    python -m workshop check [STEP] [--app FOLDER] [--verbose] [--share ADDRESS [--name NAME]]
 
 `check 1` checks your app against step 1; `check` alone finds the latest step
 your app passes and says what comes next.
+
+`--share http://192.168.1.20:5000 --name Ada` also sends the instructor's Cheeper,
+at that address, your name and how far your app got: the step, how many promises it
+kept, and the first one it did not. Nothing is shared without --share.
 """
 import argparse
 import shutil
@@ -12,6 +16,7 @@ import sys
 from pathlib import Path
 
 from workshop.check import check, check_progress
+from workshop.share import board_name, share, share_address
 from workshop.stages import ROOT, STAGES, stage_index
 
 
@@ -37,6 +42,8 @@ def main():
     checking.add_argument("step", nargs="?", help="0 to 3, step1, or a stage's folder name")
     checking.add_argument("--app", default="workspace", help="the folder to check")
     checking.add_argument("--verbose", action="store_true", help="show everything the tests saw")
+    checking.add_argument("--share", metavar="ADDRESS", help="also send your progress to the instructor's Cheeper")
+    checking.add_argument("--name", help="your name on the instructor's board (asked for if missing)")
     arguments = parser.parse_args()
 
     try:
@@ -49,9 +56,15 @@ def main():
     app = Path(arguments.app)
     if not (app / "server.py").is_file():
         sys.exit(f"There is no {app / 'server.py'} to check. Create your workspace with: make workspace")
+    if arguments.share:  # checked now, so that a mistake in them does not waste a whole check
+        url, name = share_address(arguments.share), board_name(arguments.name)
     if arguments.step is None:
-        return 0 if check_progress(app, arguments.verbose) else 1
-    return 0 if check(app, stage, arguments.verbose) else 1
+        passed, stage, promises = check_progress(app, arguments.verbose)
+    else:
+        passed, promises = check(app, stage, arguments.verbose)
+    if arguments.share:
+        share(url, name, stage, promises)  # whatever becomes of it, the check's result stands
+    return 0 if passed else 1
 
 
 sys.exit(main())

@@ -23,7 +23,7 @@ SPELLING = {"ctrl c": "Ctrl+C", "ws": "/ws", "json": "JSON", "html": "HTML", "ht
             "protocols": "protocol's", "apps": "app's", "pages": "page's", "echo": "/echo",
             "jquery": "jQuery", "javascript": "JavaScript", "cheeps db": "cheeps.db",
             "browsers": "browser's", "idempotency key": "Idempotency-Key", "kib": "KiB",
-            "bystanders": "bystander's", "cheeper allowed hosts": "CHEEPER_ALLOWED_HOSTS", "ip": "IP"}
+            "bystanders": "bystander's", "instructors": "instructor's", "learners": "learner's", "cheeper allowed hosts": "CHEEPER_ALLOWED_HOSTS", "ip": "IP"}
 
 
 @dataclass
@@ -132,19 +132,23 @@ def say(text):
 
 
 def check(app, stage, verbose=False):
-    """Check one stage; print the report; return whether it passed."""
+    """Check one stage; print the report; return whether it passed, and its promises."""
     print(f"Checking {app} against {TITLES[stage]}. This takes a little while...")
-    passed = report(app, stage, run_suite(app, stage, verbose))
+    promises = run_suite(app, stage, verbose)
+    passed = report(app, stage, promises)
     if passed:
         print(f"\nWell done: {app} keeps every promise of {TITLES[stage]}.")
     else:
         print("\nFix the first FAIL that has a Read: line, then check again. "
               "VERBOSE=1 shows everything the tests saw.")
-    return passed
+    return passed, promises
 
 
 def check_progress(app, verbose=False):
-    """Find the latest stage the app passes, and say which step comes next."""
+    """Find the latest stage the app passes, and say which step comes next.
+
+    Return whether it passes step 0 at least, the stage it stopped at (the first
+    one failing, or the last), and that stage's promises."""
     for stage in range(len(STAGES)):
         print(f"Checking {app} against {TITLES[stage]}...")
         promises = run_suite(app, stage, verbose)
@@ -152,11 +156,11 @@ def check_progress(app, verbose=False):
             break
     else:
         print(f"\n{app} keeps every promise, up to and including the solution. Well done!")
-        return True
+        return True, stage, promises
     if stage == 0:
         print(f"\n{app} does not pass step 0 yet: here is what is missing.")
     else:
         print(f"\n{app} passes {TITLES[stage - 1]}. Next: {TITLES[stage]}, in {LESSONS[stage]}.")
         print("Here is what it still needs:")
     report(app, stage, promises)
-    return stage > 0
+    return stage > 0, stage, promises

@@ -42,12 +42,13 @@ $(function () {
   function renderCheep(cheep) {
     // .text() shows a name or cheep as plain text: "<script>" stays words on the page.
     // <bdi>: a right-to-left name cannot turn the cheep beside it around.
-    return $("<li class='cheep'>").attr("data-id", cheep.id).append(
+    const $item = $("<li class='cheep'>").attr("data-id", cheep.id).append(
       $("<bdi class='name'>").text(cheep.name),
       " ",
       $("<bdi class='text'>").text(cheep.cheep),
       $("<time>").attr("datetime", cheep.time).text(cheep.time.slice(0, 16).replace("T", " ") + " UTC")
     );
+    return instructor ? $item.append(instructorTools()) : $item;
   }
 
   // The cheeps this tab typed that the server has not stored yet live in
@@ -175,6 +176,7 @@ $(function () {
   // when a live cheep and a caught-up one arrive in either order. However long
   // it is, one more cheep costs the same: the page never reads the whole feed.
   const feed = $feed[0]; // the element itself: its first and last child, and their count, come at once
+  const instructor = $feed.is("[data-instructor]"); // this browser opened the instructor's link
   const mostShown = 200; // cheeps kept on the page; older ones stay a click away, in "Show older cheeps"
   let keep = mostShown; // grows by each older page the reader asks for
   let waiting = []; // cheeps that arrived and are not drawn yet
@@ -194,8 +196,8 @@ $(function () {
         $error.text(""); // this page's cheep is stored: any "sending again" is over
       }
     }
-    if (shownOrWaiting.has(cheep.id) || cheep.id < oldestShown) {
-      return; // on the page already, or older than the page shows
+    if (shownOrWaiting.has(cheep.id) || cheep.id < oldestShown || cheep.id <= clearedUpTo) {
+      return; // on the page already (or removed), older than the page shows, or from before a fresh start
     }
     shownOrWaiting.add(cheep.id);
     newestSeen = Math.max(newestSeen, cheep.id);
@@ -311,6 +313,35 @@ $(function () {
     });
   }
 
+  // What the instructor removed: a cheep, or every one so far (start afresh).
+  // Each removal has a number, seq; a page that was away asks for the ones
+  // after the last it heard of, as it asks for the cheeps it missed.
+  let newestRemoval = Number($feed.attr("data-removals"));
+  let clearedUpTo = 0; // cheeps up to this id are gone: the instructor started afresh
+
+  function heardRemoval(removal) {
+    newestRemoval = Math.max(newestRemoval, removal.seq);
+    if (removal.type === "removed") {
+      shownOrWaiting.add(removal.id); // so that it is never shown, even if it arrives later
+      waiting = waiting.filter(function (cheep) { return cheep.id !== removal.id; });
+      $feed.children("[data-id='" + removal.id + "']").remove();
+    } else { // "cleared"
+      clearedUpTo = Math.max(clearedUpTo, removal.up_to);
+      waiting = waiting.filter(function (cheep) { return cheep.id > removal.up_to; });
+      while (feed.lastElementChild && idOf(feed.lastElementChild) <= removal.up_to) {
+        removeOldest();
+      }
+      if (oldestShown && oldestShown <= removal.up_to + 1) {
+        showOlderLink(0); // every older cheep is gone too
+      }
+      if (instructor) { // a new workshop starts with nobody muted
+        muted.name = {};
+        muted.address = {};
+        showMuted();
+      }
+    }
+  }
+
   function refused(error) {
     answered(error.key);
     if (error.retry) {
@@ -331,6 +362,9 @@ $(function () {
   }
 
   function catchUp() {
+    $.getJSON("/api/removals", { since: newestRemoval }).done(function (removals) {
+      removals.forEach(heardRemoval);
+    });
     $.getJSON("/api/cheeps", { since: newestSeen }).done(function (cheeps, status, request) {
       if (request.getResponseHeader("Link")) {
         startFromNewest(); // more than a page missed: no use downloading them all
@@ -392,6 +426,10 @@ $(function () {
         refused(message);
       } else if (message.type === "pong") {
         answered("ping");
+      } else if (message.type === "removed" || message.type === "cleared") {
+        heardRemoval(message);
+      } else if (message.type === "muted" || message.type === "unmuted") {
+        heardMute(message);
       }
     };
 
@@ -434,6 +472,71 @@ $(function () {
     } else if (socket.readyState === WebSocket.OPEN && !waitingSince && Date.now() - lastHeard > quietTime) {
       send({ type: "ping" });
     }
+  }
+
+  // The instructor's tools: the buttons on each cheep, the list of who is
+  // muted, and starting afresh. Each sends a message on the socket; the server
+  // refuses them from anyone but the instructor.
+  function instructorTools() {
+    return $("<span class='tools'>").append(
+      $("<button type='button' data-do='remove'>Remove</button>"),
+      $("<button type='button' data-do='name'>Mute name</button>"),
+      $("<button type='button' data-do='address'>Mute address</button>")
+    );
+  }
+
+  function sendInstructorMessage(message) {
+    if (socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify(message));
+    } else {
+      $error.text("Not connected to the live feed just now: try again in a moment.");
+    }
+  }
+
+  const muted = instructor ? JSON.parse($("#muted-now").text()) : null; // {name: {value: label}, address: {...}}
+
+  function heardMute(message) {
+    if (message.type === "muted") {
+      muted[message.what][message.value] = message.label;
+    } else {
+      delete muted[message.what][message.value];
+    }
+    showMuted();
+  }
+
+  function showMuted() {
+    const $list = $("#muted").empty();
+    ["name", "address"].forEach(function (what) {
+      Object.entries(muted[what]).forEach(function ([value, label]) {
+        const $unmute = $("<button type='button'>Unmute</button>").on("click", function () {
+          sendInstructorMessage({ type: "unmute", what: what, value: value });
+        });
+        const says = what === "name" ? "The name " + label : "The address " + label + "'s cheep came from";
+        $list.append($("<li>").append($("<bdi>").text(says), " ", $unmute));
+      });
+    });
+    if (!$list.children().length) {
+      $list.append($("<li>").text("Nobody."));
+    }
+  }
+
+  if (instructor) {
+    $feed.children().append(instructorTools()); // the cheeps the server drew
+    $feed.on("click", ".tools button", function () {
+      const id = idOf(this.closest("li"));
+      const action = $(this).attr("data-do");
+      sendInstructorMessage(action === "remove" ? { type: "remove", id: id } : { type: "mute", id: id, what: action });
+    });
+    $("#start-afresh").on("click", function () {
+      $("#confirm-afresh").prop("hidden", false);
+      $("#afresh-no").trigger("focus"); // the safe answer first
+    });
+    $("#afresh-no").on("click", function () { $("#confirm-afresh").prop("hidden", true); });
+    $("#afresh-yes").on("click", function () {
+      sendInstructorMessage({ type: "start-afresh" });
+      $("#confirm-afresh").prop("hidden", true);
+    });
+    showMuted();
   }
 
   // Enter in a field and the Send button both submit the form.
