@@ -47,11 +47,10 @@ os.environ.setdefault("CHEEPER_INSTRUCTOR_KEY", secrets.token_urlsafe(24))
 
 
 def when_ready(server):
-    """Once gunicorn listens: the instructor's link, the only place the key is shown."""
-    host, port = bind.rsplit(":", 1)
-    print(f"Instructor: open http://{'localhost' if host in ('0.0.0.0', '[::]') else host}:{port}"
-          f"/instructor?key={os.environ['CHEEPER_INSTRUCTOR_KEY']}")
-    print("in your own browser, and keep the link to yourself: it lets you remove cheeps and see the board.")
+    """Once gunicorn listens: the instructor's link (with the key every worker takes)."""
+    import instructor  # only now: it reads the key set above
+
+    instructor.print_link(*bind.rsplit(":", 1))
 
 
 def worker_int(worker):

@@ -11,7 +11,6 @@ import base64
 import io
 import ipaddress
 import os
-import re
 import socket
 from contextlib import suppress
 from http.client import HTTPException
@@ -36,7 +35,6 @@ ALLOWED_HOSTS = set(os.environ.get("CHEEPER_ALLOWED_HOSTS", "").lower().split())
 # X-Forwarded-For header the proxy adds: CHEEPER_TRUSTED_PROXIES="127.0.0.1"
 TRUSTED_PROXIES = set(os.environ.get("CHEEPER_TRUSTED_PROXIES", "").split())
 open_connections = 0  # now, from everyone: at most limits.CAPACITY
-INSTRUCTOR_LINK = re.compile(r"(/instructor\?)[^ ]*")  # in a request line: the query holds the key
 
 
 class HeadTooBig(ValueError):
@@ -121,11 +119,6 @@ class CheckedHandler(WebSocketHandler):
     def MessageClass(self, rfile, *args):
         """The request's headers, read from no more than HEAD_LIMIT bytes."""
         return super().MessageClass(LimitedHead(rfile, limits.HEAD_LIMIT), *args)
-
-    def format_request(self):
-        """The line the log gets for each request, without the instructor's key:
-        whoever reads the log must not be able to become the instructor."""
-        return INSTRUCTOR_LINK.sub(r"\1<hidden>", super().format_request())
 
     def _handle_client_error(self, error):
         """gevent's answer to a request it cannot read, with a reason instead of an empty 400."""

@@ -26,8 +26,12 @@ SESSION = hmac.new(KEY.encode(), b"the instructor's browser", hashlib.sha256).he
 BOARD_LIMIT = 500  # learners on the board; past that, the one heard from longest ago goes
 
 
-def link(host, port):
-    return f"http://{host}:{port}/instructor?key={KEY}"
+def print_link(host, port):
+    """The only place the key is ever shown: the link that makes a browser the instructor's."""
+    if host in ("0.0.0.0", "::", "[::]"):  # every address of this computer: its own name for itself
+        host = "localhost"
+    print(f"Instructor: open http://{host}:{port}/instructor?key={KEY}")
+    print("in your own browser, and keep the link to yourself: it lets you remove cheeps and see the board.")
 
 
 def key_matches(given):
@@ -69,9 +73,9 @@ board = {}
 
 
 def learner(address, name):
-    """Who sent a report: one row on the board for each name on each laptop,
-    named without showing the laptop's address."""
-    return hashlib.sha256(f"{address}\n{name}".encode()).hexdigest()[:16]
+    """Who sent a report: one row on the board for each name on each laptop, named
+    without showing the laptop's address (mixed with the key, so it cannot be worked back)."""
+    return hmac.new(KEY.encode(), f"{address}\n{name}".encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def board_rows():

@@ -60,9 +60,10 @@ def read_message(message):
         raise InvalidCheep("That message is not valid JSON.") from None
     if not isinstance(data, dict):
         raise InvalidCheep('A message must be a JSON object: {"type": "cheep", ...}.')
-    if data.get("type") in INSTRUCTOR_FIELDS:
+    kind = data.get("type")
+    if isinstance(kind, str) and kind in INSTRUCTOR_FIELDS:
         return data  # read_instructor_message() checks the rest, for the instructor only
-    if data.get("type") not in ("cheep", "ping"):
+    if kind not in ("cheep", "ping"):
         raise InvalidCheep('The message "type" must be "cheep" (or "ping").')
     if set(data) - {"type", "name", "cheep", "key"}:
         raise InvalidCheep('A message has only the fields "type", "name", "cheep" and "key".')
@@ -75,7 +76,8 @@ INSTRUCTOR_FIELDS = {"remove": {"id"}, "mute": {"id", "what"}, "unmute": {"what"
 
 def read_instructor_message(data):
     """Check an instructor's message (a dict, from the socket or a POST), or raise InvalidCheep."""
-    fields = INSTRUCTOR_FIELDS.get(data.get("type"))
+    kind = data.get("type")
+    fields = INSTRUCTOR_FIELDS.get(kind) if isinstance(kind, str) else None
     if fields is None:
         kinds = ", ".join(f'"{kind}"' for kind in INSTRUCTOR_FIELDS)
         raise InvalidCheep(f'The instructor\'s message "type" must be one of {kinds}.')
@@ -150,6 +152,32 @@ def cheep_message(cheep):
     return {"type": "cheep", **cheep}
 
 
+# What each message from the server holds: relay.py passes on a message another
+# worker published only when it has these fields, of these types.
+SERVER_MESSAGES = {
+    "cheep": {"id": int, "name": str, "cheep": str, "time": str},
+    "removed": {"id": int, "seq": int},
+    "cleared": {"up_to": int, "seq": int},
+    "muted": {"what": str, "value": str, "label": str},
+    "unmuted": {"what": str, "value": str},
+    "progress": {"learner": str, "name": str, "step": int, "kept": int, "promises": int, "time": str},
+}
+
+
+def is_server_message(message):
+    """Whether a message has the fields its type needs, of the right types."""
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        return False
+    fields = SERVER_MESSAGES.get(message["type"])
+    if fields is None or not all(type(message.get(field)) is kind for field, kind in fields.items()):
+        return False  # type(...) is int: True and False are ints to isinstance()
+    if "what" in fields and message["what"] not in ("name", "address"):
+        return False
+    if message["type"] == "progress":  # and the first promise not kept: a string, or None
+        return "failing" in message and (message["failing"] is None or isinstance(message["failing"], str))
+    return True
+
+
 def removal_message(removal):
     """A removal from storage ({"seq", "id"} or {"seq", "up_to"}) as the pages hear of it."""
     return {"type": "removed" if "id" in removal else "cleared", **removal}
@@ -203,6 +231,7 @@ KEY_REUSED = "This key came with another cheep before: make a new key for each c
 REMOVED = "The instructor removed this cheep, so it is not sent again."
 MUTED = "Your cheeps are paused for now: the instructor can tell you more. Nothing was sent."
 INSTRUCTOR_ONLY = "Only the instructor can do that."
+TOO_MANY_CLICKS = "Too many clicks at once: wait a moment, then click again. That one was not done."
 NO_SUCH_CHEEP = "There is no such cheep: it was removed already, or never stored."
 NO_ADDRESS = "Cheeper does not know the address of that cheep (it was stored before addresses were): mute the name instead."
 WRONG_LINK = (

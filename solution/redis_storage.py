@@ -73,7 +73,7 @@ def save_cheep(name, cheep, key=None, address=None):
 
 
 def as_cheep(cheep_id, stored):
-    """A stored item as a cheep. The sender's address stays here: see address_of()."""
+    """A stored item as a cheep. The sender's address stays here: see sender_of()."""
     return {"id": cheep_id, **{field: value for field, value in stored.items() if field != "address"}}
 
 
@@ -123,11 +123,12 @@ def newest_id():
     return db.llen(KEY)
 
 
-def address_of(cheep_id):
-    """The address a cheep came from, or None (removed, or stored before addresses were)."""
+def sender_of(cheep_id):
+    """The name a cheep was sent with, and the address it came from; None when there is no such cheep."""
     if not gone_up_to() < cheep_id <= db.llen(KEY):
         return None
-    return json.loads(db.lindex(KEY, cheep_id - 1)).get("address")
+    stored = json.loads(db.lindex(KEY, cheep_id - 1))
+    return None if stored.get("removed") else (stored["name"], stored.get("address"))
 
 
 # Emptying a cheep and writing the removal down happen together, or not at all.

@@ -23,20 +23,16 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 import broadcasting
+import instructor
 import protocol
 
 # Pub/sub channels are shared by all of a Redis's databases: two Cheepers on one
 # Redis need two channel names.
 CHANNEL = "cheeper:new-cheeps"
-# What each kind of message must hold to be passed on to the pages.
-FIELDS = {
-    "cheep": {"id", "name", "cheep", "time"},
-    "removed": {"seq", "id"},
-    "cleared": {"seq", "up_to"},
-    "muted": {"what", "value", "label"},
-    "unmuted": {"what", "value"},
-    "progress": {"learner", "name", "step", "kept", "promises", "failing", "time"},
-}
+# With several workers, Redis also keeps the mutes and the board (instructor.py),
+# so that a worker that starts late, or lost Redis for a while, learns of them.
+MUTED = "cheeper:muted"  # a hash: "name:ada" or "address:10.0.0.3" -> the "muted" message
+BOARD = "cheeper:board"  # a hash: learner -> their latest "progress" message
 REMEMBERED = 10_000  # ids of the newest cheeps this worker sent to its pages
 PUBLISH_LIMIT = 1_000  # cheeps waiting to be published while Redis is away
 LONGEST_WAIT = 30  # seconds between two attempts to reach Redis, at most
@@ -54,6 +50,8 @@ class Relay:
         self.name = secrets.token_hex(8)  # so that this worker knows its own messages when Redis brings them back
         self.sent = OrderedDict()  # ids of cheeps sent to this worker's pages, oldest first
         self.newest_removal = 0  # the seq of the newest removal this worker's pages heard of
+        self.removed = set()  # ids of cheeps removed since this worker started
+        self.gone_up_to = 0  # cheeps up to this id were removed all at once (start afresh)
         self.to_publish = Queue(PUBLISH_LIMIT)
         gevent.spawn(self.publish_forever)
         gevent.spawn(self.listen_forever)
@@ -75,13 +73,18 @@ class Relay:
             log.warning("Not published: %d messages are waiting for Redis already.", PUBLISH_LIMIT)
 
     def announce_to_my_pages(self, message):
+        if message["type"] == "removed":
+            self.removed.add(message["id"])
+        elif message["type"] == "cleared":
+            self.gone_up_to = max(self.gone_up_to, message["up_to"])
         if message["type"] in ("removed", "cleared"):
             self.newest_removal = max(self.newest_removal, message["seq"])
         broadcasting.announce(message)
 
     def send_to_my_pages(self, cheep):
-        """Send a cheep to this worker's pages, unless they have had it already."""
-        if cheep["id"] not in self.sent:
+        """Send a cheep to this worker's pages, unless they have had it already, or
+        it was removed meanwhile (its worker may have published it late, after Redis came back)."""
+        if cheep["id"] not in self.sent and cheep["id"] not in self.removed and cheep["id"] > self.gone_up_to:
             self.remember(cheep["id"])
             broadcasting.broadcast(cheep)
 
@@ -92,9 +95,24 @@ class Relay:
 
     def publish_forever(self):
         while True:
-            message = self.to_publish.peek()  # taken off the queue only once published
-            self.keep_trying(lambda: self.redis.publish(CHANNEL, json.dumps(message)), "Cannot publish to Redis")
+            published = self.to_publish.peek()  # taken off the queue only once published
+            self.keep_trying(lambda: self.publish_now(published), "Cannot publish to Redis")
             self.to_publish.get()
+
+    def publish_now(self, published):
+        """Publish a message; a mute or a report is also kept in Redis, at the same time."""
+        message = published["message"]
+        together = self.redis.pipeline()  # a transaction: all of it, or none
+        if message["type"] == "muted":
+            together.hset(MUTED, f"{message['what']}:{message['value']}", json.dumps(message))
+        elif message["type"] == "unmuted":
+            together.hdel(MUTED, f"{message['what']}:{message['value']}")
+        elif message["type"] == "progress":
+            together.hset(BOARD, message["learner"], json.dumps(message))
+        elif message["type"] == "cleared":  # a new workshop: nobody muted, an empty board
+            together.delete(MUTED, BOARD)
+        together.publish(CHANNEL, json.dumps(published))
+        together.execute()
 
     def listen_forever(self):
         # Pages that load now get every cheep stored so far with the page.
@@ -119,25 +137,18 @@ class Relay:
         """Pass on a message published by another worker; skip anything else on the channel."""
         try:
             published = json.loads(data)
-            message = published["message"]
-            worker = published["worker"]
-            known = FIELDS[message["type"]] <= message.keys()
-        except (ValueError, TypeError, KeyError):  # not JSON, not a dict, or a field missing
-            known = False
-        if (
-            known
-            and type(message.get("id", 0)) is int
-            and type(message.get("seq", 0)) is int
-            and message.get("what", "name") in ("name", "address")
-        ):
-            if worker == self.name:
-                return  # this worker's own: its pages have it already
-            if message["type"] == "cheep":
-                self.send_to_my_pages({field: value for field, value in message.items() if field != "type"})
-            else:
-                self.announce_to_my_pages(message)
-        else:
+        except ValueError:
+            published = None
+        if not (isinstance(published, dict) and protocol.is_server_message(published.get("message"))):
             log.warning("Not a message of Cheeper's on the Redis channel %s, skipped: %r", CHANNEL, data[:80])
+            return
+        message = published["message"]
+        if published.get("worker") == self.name:
+            return  # this worker's own: its pages have it already
+        if message["type"] == "cheep":
+            self.send_to_my_pages({field: value for field, value in message.items() if field != "type"})
+        else:
+            self.announce_to_my_pages(message)
 
     def subscribe(self):
         listening = self.redis.pubsub()
@@ -148,15 +159,28 @@ class Relay:
                 raise redis.TimeoutError("Redis did not confirm the subscription.")
             # Listening from now on. What was stored while this worker was not
             # listening comes from storage: the cheeps since the oldest one it
-            # remembers, skipping those its pages had already.
+            # remembers, skipping those its pages had already, and the removals;
+            # the mutes and the board, from Redis.
             for cheep in self.storage.cheeps_since(min(self.sent)):
                 self.send_to_my_pages(cheep)
             for removal in self.storage.removals_since(self.newest_removal):
                 self.announce_to_my_pages(protocol.removal_message(removal))
+            self.catch_up_on_mutes_and_the_board()
         except BaseException:
             listening.close()
             raise
         return listening
+
+    def catch_up_on_mutes_and_the_board(self):
+        """The mutes and the board as Redis keeps them, told to this worker's
+        instructor's pages, as if it had heard each message."""
+        muted, board = read_kept(self.redis.hvals(MUTED)), read_kept(self.redis.hvals(BOARD))
+        still_muted = {(message["what"], message["value"]) for message in muted}
+        for what, values in instructor.muted.items():
+            for value in [value for value in values if (what, value) not in still_muted]:
+                self.announce_to_my_pages({"type": "unmuted", "what": what, "value": value})
+        for message in muted + board:
+            self.announce_to_my_pages(message)
 
     def keep_trying(self, action, problem):
         """Call action() until it works; while Redis is away, wait 1, 2, 4 … 30 s between tries."""
@@ -172,3 +196,16 @@ class Relay:
                 gevent.sleep(pause)
                 wait = min(2 * wait, LONGEST_WAIT)
 
+
+
+def read_kept(items):
+    """The messages kept in a Redis hash; anything else there is skipped."""
+    messages = []
+    for item in items:
+        try:
+            message = json.loads(item)
+        except ValueError:
+            continue
+        if protocol.is_server_message(message):
+            messages.append(message)
+    return messages

@@ -117,7 +117,7 @@ def save(name, text, key=None):
 def index():
     """The newest page of cheeps; /?before=<id>, the page of cheeps older than that."""
     try:
-        before = read_cheep_id("before")
+        before = read_number("before")
     except InvalidCheep as error:
         return f"{error}\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
     # The removals first: one made while the cheeps are read is told to the page again, which does no harm.
@@ -140,8 +140,8 @@ def index():
     return page, {"Cache-Control": "no-store"}
 
 
-def read_cheep_id(field, what="a cheep id"):
-    """The cheep id (or another number: `what`) in ?field=, or None when the address has none."""
+def read_number(field, what="a cheep id"):
+    """The cheep id (or the other number `what` says) in ?field=, or None when the address has none."""
     if field not in request.args:
         return None
     value = request.args[field]
@@ -188,7 +188,7 @@ def cheeps_page():
     the ones older than it, newest first (the feed, page by page). When more are
     left, a Link header gives the address of the next page."""
     try:
-        since, before = read_cheep_id("since"), read_cheep_id("before")
+        since, before = read_number("since"), read_number("before")
         limit = read_limit()
         if since is not None and before is not None:
             raise InvalidCheep('Ask for the cheeps "since" an id or "before" one, not both.')
@@ -215,7 +215,7 @@ def removals():
     """What the instructor removed since ?since=<seq>, oldest first: a page that
     was away catches up on it as on the cheeps."""
     try:
-        since = read_cheep_id("since", "the number of a removal") or 0
+        since = read_number("since", "the number of a removal") or 0
     except InvalidCheep as error:
         return refuse(str(error))
     return jsonify([protocol.removal_message(removal) for removal in storage.removals_since(since)])
@@ -287,13 +287,13 @@ def instructor_message(data):
     elif data["type"] == "start-afresh":
         message = protocol.removal_message(storage.remove_all())
     elif data["type"] == "mute":
-        cheep = storage.cheeps_since(data["id"] - 1, 1)
-        if not cheep or cheep[0]["id"] != data["id"]:
+        sender = storage.sender_of(data["id"])  # the cheep's name, and the address it came from
+        if sender is None:
             raise InvalidCheep(protocol.NO_SUCH_CHEEP, 404)
-        value = cheep[0]["name"] if data["what"] == "name" else storage.address_of(data["id"])
-        if value is None:
+        name, address = sender
+        if data["what"] == "address" and address is None:
             raise InvalidCheep(protocol.NO_ADDRESS, 404)
-        message = instructor.mute_message(data["what"], value, cheep[0]["name"])
+        message = instructor.mute_message(data["what"], name if data["what"] == "name" else address, name)
     else:  # unmute
         message = {"type": "unmuted", "what": data["what"], "value": data["value"]}
     return message
@@ -320,7 +320,7 @@ def progress():
         "type": "progress",
         "learner": instructor.learner(visitor().address, report["name"]),
         **report,
-        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),  # the board sorts by it
     }
     announce(message)
     return jsonify(message), 201
@@ -399,7 +399,7 @@ def answer(websocket, message, cheeps, for_the_instructor=False):
             if not for_the_instructor:
                 raise InvalidCheep(protocol.INSTRUCTOR_ONLY, 403)
             if not allowed:  # the instructor's clicks count too: a stuck key cannot flood the room
-                raise InvalidCheep(protocol.TOO_FAST, retry=True)
+                raise InvalidCheep(protocol.TOO_MANY_CLICKS)
             act(protocol.read_instructor_message(data))  # its page hears of it with every other
             return
         # The key first, so that a refusal, "too fast" too, names the cheep it refuses.
@@ -453,9 +453,7 @@ if __name__ == "__main__":
     else:
         print(f"Cheeper is running on http://{HOST}:{PORT}/")
     print(f"It holds up to {limits.CAPACITY} connections at once.")
-    # The only place the key is ever shown: the link logs in the instructor's browser.
-    print(f"Instructor: open {instructor.link('localhost' if HOST in ('0.0.0.0', '::') else HOST, PORT)}")
-    print("in your own browser, and keep the link to yourself: it lets you remove cheeps and see the board.")
+    instructor.print_link(HOST, PORT)
     print("Press Ctrl+C to stop it.")
 
     def stop():

@@ -30,7 +30,7 @@ def create_table():
         # Write-ahead logging: readers do not wait for a writer, and a crash
         # mid-write never damages the cheeps already committed.
         switch_to_wal(db)
-        # One worker at a time from here: two could both find the key column missing.
+        # One worker at a time from here: two could both find a column missing.
         db.execute("BEGIN IMMEDIATE")
         db.execute(
             """CREATE TABLE IF NOT EXISTS cheeps (
@@ -53,6 +53,9 @@ def create_table():
         # UNIQUE: a key is stored once, so a cheep sent twice is stored once.
         # (Cheeps without a key have NULL there, and NULLs never clash.)
         db.execute("CREATE UNIQUE INDEX IF NOT EXISTS cheeps_key ON cheeps (key)")
+        # The cheeps not removed, in id order: after a fresh start, a page of the feed
+        # goes straight to them instead of stepping over every removed one.
+        db.execute("CREATE INDEX IF NOT EXISTS cheeps_shown ON cheeps (id) WHERE NOT removed")
         db.commit()
 
 
@@ -104,7 +107,7 @@ def save_cheep(name, cheep, key=None, address=None):
 
 def as_cheep(row):
     """A row as a dict; a cheep sent without a key has no "key" at all. The sender's
-    address stays here: see address_of()."""
+    address stays here: see sender_of()."""
     row = dict(row)
     cheep = {field: row[field] for field in ("id", "name", "cheep", "time", "key") if row[field] is not None}
     if row.get("removed"):
@@ -138,11 +141,12 @@ def newest_id():
         return db.execute("SELECT MAX(id) FROM cheeps").fetchone()[0] or 0
 
 
-def address_of(cheep_id):
-    """The address a cheep came from, or None (removed, or stored before addresses were)."""
+def sender_of(cheep_id):
+    """The name a cheep was sent with, and the address it came from (None when it was
+    stored before addresses were); None when there is no such cheep."""
     with closing(connect()) as db:
-        row = db.execute("SELECT address FROM cheeps WHERE id = ? AND NOT removed", (cheep_id,)).fetchone()
-        return row and row["address"]
+        row = db.execute("SELECT name, address FROM cheeps WHERE id = ? AND NOT removed", (cheep_id,)).fetchone()
+        return row and (row["name"], row["address"])
 
 
 def remove_cheep(cheep_id):

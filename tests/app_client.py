@@ -196,6 +196,8 @@ def frame(opcode, payload=b"", fin=True, masked=True, reserved_bits=0, length=No
     return header + key + bytes(byte ^ key[i % 4] for i, byte in enumerate(payload))
 
 
+# A learner's progress, as make check SHARE=... sends it.
+REPORT = {"name": "Ada", "step": 1, "kept": 12, "promises": 15, "failing": "The server sends each cheep to every page"}
 INSTRUCTOR_LINK = re.compile(r"http://\S+/instructor\?key=\S+")
 
 

@@ -82,6 +82,7 @@ class Nginx:
         self.folder = folder
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.access_log = folder / "access.log"  # a line for each request, as nginx logs them by default
         config = NGINX_CONFIG.read_text()
         config = re.sub(r"listen \d+;", f"listen 127.0.0.1:{self.port};", config)
         servers = "".join(f"server 127.0.0.1:{backend.port};\n    " for backend in backends)
@@ -99,7 +100,7 @@ class Nginx:
         return (
             f"daemon off;\nmaster_process off;\npid {self.folder / 'nginx.pid'};\n"
             f"error_log {self.folder / 'error.log'};\nevents {{}}\n"
-            f"http {{\naccess_log off;\n{temporary}include {self.folder / 'cheeper.conf'};\n}}\n"
+            f"http {{\naccess_log {self.access_log};\n{temporary}include {self.folder / 'cheeper.conf'};\n}}\n"
         )
 
     def start(self):

@@ -69,7 +69,10 @@ def test_a_muted_name_is_refused_and_starting_afresh_empties_every_page(start_se
     # Start afresh: asked first, then every page empties.
     teacher.get_by_role("button", name="Start afresh…").click()
     teacher.get_by_role("button", name="No, keep them").click()
-    expect(feed(learner)).to_have_count(1)
+    kept = unique("still here")  # on the teacher's socket, after anything "No" might have sent
+    send(teacher, "Teacher", kept)
+    expect(feed(learner).first).to_contain_text(kept, timeout=ARRIVES)
+    expect(feed(learner)).to_have_count(2)
     teacher.get_by_role("button", name="Start afresh…").click()
     teacher.get_by_role("button", name="Yes, remove every cheep").click()
     expect(feed(learner)).to_have_count(0, timeout=ARRIVES)
@@ -82,8 +85,11 @@ def test_a_muted_name_is_refused_and_starting_afresh_empties_every_page(start_se
 
 
 def test_the_board_puts_the_stuck_first_and_shows_any_report_as_text(server, windows):
+    # In the order they report: at one step, failing comes first, and the longest at it first.
     reports = [
         {"name": "Bo", "step": 3, "kept": 90, "promises": 90, "failing": None},
+        {"name": "Dee", "step": 2, "kept": 30, "promises": 30, "failing": None},
+        {"name": "Eve", "step": 2, "kept": 29, "promises": 30, "failing": "A cheep reaches every page"},
         {"name": "<img src=x onerror=pwned=1>", "step": 2, "kept": 1, "promises": 30,
          "failing": "<script>window.pwned = 1</script>"},
         {"name": "Cy", "step": 1, "kept": 3, "promises": 15, "failing": "The server sends each cheep to every page"},
@@ -94,7 +100,7 @@ def test_the_board_puts_the_stuck_first_and_shows_any_report_as_text(server, win
         assert requests.post(server.url + "/api/progress", json=report).status_code == 201
     expect(rows(board).filter(has_text="Cy")).to_have_count(1, timeout=ARRIVES)
     names = [row.locator("td").first.inner_text() for row in rows(board).all()]
-    order = [names.index(name) for name in ["Cy", "<img src=x onerror=pwned=1>", "Bo"]]
+    order = [names.index(name) for name in ["Cy", "Eve", "<img src=x onerror=pwned=1>", "Dee", "Bo"]]
     assert order == sorted(order), f"The board's order: {names}"
     expect(rows(board).filter(has_text="<script>window.pwned = 1</script>")).to_have_count(1)
     assert board.evaluate("window.pwned") is None

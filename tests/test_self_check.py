@@ -1,5 +1,6 @@
 """make check: each classic mistake gets its hint, every reference stage passes, and
 SHARE= puts a learner's result on the instructor's board."""
+import os
 import subprocess
 import sys
 import tomllib
@@ -98,3 +99,17 @@ def test_sharing_with_a_wrong_address_or_without_a_name_stops_before_checking(ar
     assert code != 0 and says in output, output
     assert "Checking" not in output, "It ran the tests first."
 
+
+
+def test_make_check_shares_only_when_asked_and_takes_a_name_from_the_command_line_only():
+    def command(*arguments, env=None):
+        finished = subprocess.run(["make", "-n", "check", "STEP=0", *arguments], cwd=ROOT, capture_output=True,
+                                  text=True, env=env)
+        lines = finished.stdout.replace("\\\n", " ").splitlines()  # the command goes on after a backslash
+        return next(line for line in lines if "-m workshop check" in line)
+
+    assert "--share" not in command()
+    shared = command("SHARE=http://192.168.1.20:5000", "NAME=Ada")
+    assert '--share "http://192.168.1.20:5000"' in shared and '--name "Ada"' in shared
+    # WSL sets NAME to the computer's name: that one must not reach the board.
+    assert "--name" not in command("SHARE=http://192.168.1.20:5000", env={**os.environ, "NAME": "LAPTOP-7"})

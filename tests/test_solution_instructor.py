@@ -8,14 +8,13 @@ import pytest
 import requests
 
 from app_client import (
-    ONE_PERSON_PER_ADDRESS, PEOPLE_BEHIND_A_PROXY, Instructor, as_person, cheeps_since, get_page, instructor_link,
-    new_key, post_json, receive_json, receive_type, send_cheep, unique,
+    ONE_PERSON_PER_ADDRESS, PEOPLE_BEHIND_A_PROXY, REPORT, Instructor, as_person, cheeps_since, get_page,
+    instructor_link, new_key, post_json, receive_json, receive_type, send_cheep, unique,
 )
 
 REMOVED = "The instructor removed this cheep"
 MUTED = "Your cheeps are paused for now"
 ONLY = "Only the instructor can do that."
-REPORT = {"name": "Ada", "step": 1, "kept": 12, "promises": 15, "failing": "The server sends each cheep to every page"}
 
 
 def texts(cheeps):
@@ -92,6 +91,8 @@ def test_nobody_else_may_act_over_the_socket(server):
                     {"type": "start-afresh"}]:
         client.send(json.dumps(message))
         assert receive_json(client) == {"type": "error", "message": ONLY}
+    client.send(json.dumps({"type": []}))  # no type Cheeper knows: refused like any other
+    assert receive_json(client)["type"] == "error" and gets_nothing_more(client)
     assert text in texts(cheeps_since(server, cheep_id - 1))
 
 
@@ -129,7 +130,7 @@ def test_removing_what_is_not_there_says_so(server):
         answer = instructor.act(message)
         assert answer.status_code == 404 and "no such cheep" in answer.json()["message"]
     for message in [{"type": "remove"}, {"type": "remove", "id": "7"}, {"type": "mute", "id": 1, "what": "all"},
-                    {"type": "explode"}, {"type": "start-afresh", "now": True}, [1]]:
+                    {"type": "explode"}, {"type": []}, {"type": "start-afresh", "now": True}, [1]]:
         answer = instructor.act(message)
         assert answer.status_code == 400 and answer.json()["message"], message
 

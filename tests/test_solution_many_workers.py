@@ -11,12 +11,13 @@ import os
 import signal
 import time
 
+import psutil
 import pytest
 import requests
 import websocket
 
 from app_client import (
-    ONE_PERSON_PER_ADDRESS, PEOPLE_BEHIND_A_PROXY, Instructor, assert_each_key_stored_once_when_raced, cheeps_since,
+    ONE_PERSON_PER_ADDRESS, PEOPLE_BEHIND_A_PROXY, REPORT, Instructor, assert_each_key_stored_once_when_raced, cheeps_since,
     instructor_link, new_key, post_json, receive_close, receive_json, receive_type, send_cheep, stored_with, unique,
     wait_until,
 )
@@ -27,7 +28,6 @@ pytestmark = pytest.mark.many_workers
 RESUME = 20  # seconds for a worker to find Redis again: it tries after 1, 2, 4 … s
 # Workers side by side share the instructor's key, as gunicorn.conf.py makes them.
 ONE_KEY = {"CHEEPER_INSTRUCTOR_KEY": "the-same-key-for-every-worker"}
-REPORT = {"name": "Ada", "step": 1, "kept": 3, "promises": 15, "failing": "The server sends each cheep to every page"}
 
 
 def cheeps_arriving(client, seconds=0.5):
@@ -53,6 +53,15 @@ def gets(client, text, seconds=3):
 def listening(worker, times=1):
     """Whether the worker has subscribed to Redis `times` times, within RESUME seconds."""
     return wait_until(lambda: worker.output().count("Sharing cheeps with the other workers") >= times, RESUME)
+
+
+def holds_pages(worker, port):
+    """Whether a gunicorn worker holds a connection from a page: every worker also
+    holds the listening socket, and its connections to Redis."""
+    return any(
+        connection.status == psutil.CONN_ESTABLISHED and connection.laddr.port == port
+        for connection in worker.net_connections("tcp")
+    )
 
 
 def start_workers(start_server, databases, settings):
@@ -139,6 +148,11 @@ def test_messages_on_the_channel_that_are_no_cheeps_disturb_no_worker(two_worker
         "not a cheep", '{"id": "x", "name": "a", "cheep": "b", "time": "c"}', '{"id": 5}', "[]",
         '{"worker": "w", "message": {"type": "removed", "id": "x", "seq": 1}}',
         '{"worker": "w", "message": {"type": "muted", "what": "everyone", "value": "a", "label": "a"}}',
+        '{"worker": "w", "message": {"type": "muted", "what": "name", "value": [1], "label": "a"}}',
+        '{"worker": "w", "message": {"type": "cleared", "up_to": "all", "seq": 1}}',
+        '{"worker": "w", "message": {"type": "progress", "learner": "x", "name": "a", "step": "zz", "kept": 1, '
+        '"promises": 2, "failing": "f", "time": "t"}}',
+        '{"worker": "w", "message": {"type": []}}',
     ]
     for message in junk:
         redis_server.client.publish("cheeper:new-cheeps", message)
@@ -183,6 +197,16 @@ def test_the_instructor_on_one_worker_acts_on_the_pages_of_every_worker(workers_
     assert receive_type(page, "cleared")["up_to"] >= rude_id
     assert requests.get(second.url + "/api/cheeps").json() == []
     assert post_json(second, "Troll", unique("a new workshop")).status_code == 201, "A new workshop keeps old mutes."
+
+
+def test_a_worker_that_starts_after_a_mute_learns_it_from_redis(start_server, redis_server, tmp_path):
+    settings = {"CHEEPER_REDIS_URL": redis_server.url, **ONE_KEY}
+    first, = start_workers(start_server, [tmp_path / "shared.db"], settings)
+    troll_id = post_json(first, "Troll", unique("rude")).json()["id"]
+    assert Instructor(first).act({"type": "mute", "id": troll_id, "what": "name"}).status_code == 200
+    assert wait_until(lambda: redis_server.client.hlen("cheeper:muted") == 1)  # published, and kept
+    second, = start_workers(start_server, [tmp_path / "shared.db"], settings)
+    assert post_json(second, "Troll", unique("again")).status_code == 403, "The new worker let a muted name cheep."
 
 
 def test_a_worker_that_missed_a_removal_while_not_listening_passes_it_on_from_storage(two_workers, redis_server):
@@ -279,7 +303,7 @@ def test_under_gunicorn_every_page_gets_every_cheep_once_and_1001_when_it_stops(
     workers = server.workers()
     # Which worker accepts a connection is up to the operating system: open more
     # until both hold some.
-    while not all(worker.net_connections("tcp") for worker in workers):
+    while not all(holds_pages(worker, server.port) for worker in workers):
         assert len(pages) < 200, "gunicorn gave every connection to one worker."
         pages.append(server.connect())
     texts = [unique(f"from page {n}") for n in range(len(pages))]
@@ -298,11 +322,13 @@ def test_under_gunicorn_the_one_link_printed_makes_the_instructor_on_every_worke
     assert wait_until(lambda: "/instructor?key=" in server.output())
     assert server.output().count("/instructor?key=") == 1
     instructor = Instructor(server)
+    instructor.http.close()  # its connection would count as a page on the worker that holds it
     workers = server.workers()
     pages = []
-    while not all(worker.net_connections("tcp") for worker in workers):
+    while not all(holds_pages(worker, server.port) for worker in workers):
         assert len(pages) < 200, "gunicorn gave every connection to one worker."
         pages.append(instructor.connect())
+    assert len(pages) >= 2
     for page in pages:  # on either worker, the instructor's: told the cheep is not there, not "only the instructor"
         page.send(json.dumps({"type": "remove", "id": 2**40}))
         assert "no such cheep" in receive_type(page, "error")["message"]
@@ -335,7 +361,8 @@ def test_through_nginx_pages_on_two_workers_get_each_others_cheeps(two_workers, 
 
 def test_through_nginx_the_instructor_removes_a_cheep_from_the_pages_on_both_workers(two_workers, start_nginx):
     nginx = start_nginx(two_workers)
-    instructor = Instructor(nginx, link=nginx.url + "/instructor?key=" + instructor_link(two_workers[0]).split("key=")[1])
+    key = instructor_link(two_workers[0]).split("key=")[1]
+    instructor = Instructor(nginx, link=f"{nginx.url}/instructor?key={key}")
     pages = [  # two on each worker: nginx takes turns
         websocket.create_connection(nginx.url.replace("http", "ws") + "/ws", timeout=3, origin=nginx.url)
         for _ in range(4)
@@ -346,6 +373,8 @@ def test_through_nginx_the_instructor_removes_a_cheep_from_the_pages_on_both_wor
         for page in pages:
             assert receive_type(page, "removed")["id"] == rude_id
         assert requests.post(nginx.url + "/api/instructor", json={"type": "start-afresh"}).status_code == 403
+        log = nginx.access_log.read_text()
+        assert "POST /api/instructor" in log and key not in log, "The key is in nginx's log."
     finally:
         for page in pages:
             page.close()

@@ -5,6 +5,7 @@ $(function () {
   const rows = new Map(); // learner -> their latest report
   const stepNames = ["step 0", "step 1", "step 2", "the solution"];
   let retryDelay = 1000;
+  let heardMeanwhile = null; // what the socket brought while the board asked for every row
 
   JSON.parse($("#board-now").text()).forEach(function (row) { rows.set(row.learner, row); });
   draw();
@@ -17,22 +18,23 @@ $(function () {
     socket.onopen = function () {
       retryDelay = 1000;
       $("#status").attr("class", "live").text("Live: new results appear as they are shared.");
-      // What was shared while the board was away, or loading.
+      // What was shared while the board was away, or loading. What the socket
+      // brings meanwhile is newer: it goes on top of the answer.
+      heardMeanwhile = [];
       $.getJSON("/api/progress").done(function (latest) {
         rows.clear();
         latest.forEach(function (row) { rows.set(row.learner, row); });
+        heardMeanwhile.forEach(heard);
         draw();
-      });
+      }).always(function () { heardMeanwhile = null; });
     };
     socket.onmessage = function (event) {
       const message = JSON.parse(event.data);
-      if (message.type === "progress") {
-        rows.set(message.learner, message);
-        draw();
-      } else if (message.type === "cleared") { // the instructor started afresh: a new room
-        rows.clear();
-        draw();
-      } // cheeps and the rest are for the feed
+      if (heardMeanwhile) {
+        heardMeanwhile.push(message);
+      }
+      heard(message);
+      draw();
     };
     socket.onclose = function () {
       $("#status").attr("class", "reconnecting").text("Disconnected. Reconnecting…");
@@ -40,6 +42,14 @@ $(function () {
       setTimeout(connect, retryDelay / 2 + Math.random() * retryDelay / 2);
       retryDelay = Math.min(retryDelay * 2, 10000);
     };
+  }
+
+  function heard(message) {
+    if (message.type === "progress") {
+      rows.set(message.learner, message);
+    } else if (message.type === "cleared") { // the instructor started afresh: a new room
+      rows.clear();
+    } // cheeps and the rest are for the feed
   }
 
   function lookingStuck(a, b) {

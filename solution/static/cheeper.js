@@ -48,7 +48,7 @@ $(function () {
       $("<bdi class='text'>").text(cheep.cheep),
       $("<time>").attr("datetime", cheep.time).text(cheep.time.slice(0, 16).replace("T", " ") + " UTC")
     );
-    return instructor ? $item.append(instructorTools()) : $item;
+    return instructor ? $item.append(instructorTools(cheep.name)) : $item;
   }
 
   // The cheeps this tab typed that the server has not stored yet live in
@@ -477,11 +477,13 @@ $(function () {
   // The instructor's tools: the buttons on each cheep, the list of who is
   // muted, and starting afresh. Each sends a message on the socket; the server
   // refuses them from anyone but the instructor.
-  function instructorTools() {
+  function instructorTools(name) {
+    // Each button's label says whose cheep it acts on: a screen reader lists
+    // the buttons of a page, and twenty plain "Remove" buttons tell nothing apart.
     return $("<span class='tools'>").append(
-      $("<button type='button' data-do='remove'>Remove</button>"),
-      $("<button type='button' data-do='name'>Mute name</button>"),
-      $("<button type='button' data-do='address'>Mute address</button>")
+      $("<button type='button' data-do='remove'>Remove</button>").attr("aria-label", `Remove ${name}'s cheep`),
+      $("<button type='button' data-do='name'>Mute name</button>").attr("aria-label", `Mute name ${name}`),
+      $("<button type='button' data-do='address'>Mute address</button>").attr("aria-label", `Mute address of ${name}`)
     );
   }
 
@@ -521,7 +523,9 @@ $(function () {
   }
 
   if (instructor) {
-    $feed.children().append(instructorTools()); // the cheeps the server drew
+    $feed.children().each(function () { // the cheeps the server drew
+      $(this).append(instructorTools($(this).children(".name").text()));
+    });
     $feed.on("click", ".tools button", function () {
       const id = idOf(this.closest("li"));
       const action = $(this).attr("data-do");
