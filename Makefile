@@ -28,7 +28,7 @@ help:
 	@echo "make check STEP=1   check your app against step 1, and say what to fix"
 	@echo "make check      find the latest step your app passes, and what comes next"
 	@echo "make check STEP=1 SHARE=http://192.168.1.20:5000 NAME=Ada   also show your name and progress on the instructor's board"
-	@echo "make bench      measure the broadcast against step 1 and the websockets library, then attacks and a feed of 50,000 cheeps"
+	@echo "make bench      measure the broadcast against step 1 and the websockets library, then attacks, a feed of 50,000 cheeps, and the instructor's removals"
 	@echo "make docs       refresh the code listings in the lesson text (docs/)"
 	@echo "make screenshots  refresh the pictures of the pages in docs/images"
 	@echo "make setup      create .venv with the pinned requirements"
@@ -94,6 +94,7 @@ bench: $(VENV)/.installed-bench
 	$(VENV_PYTHON) bench/fanout.py $(BENCH_ARGS)
 	$(VENV_PYTHON) bench/attacks.py
 	$(VENV_PYTHON) bench/big_feed.py
+	$(VENV_PYTHON) bench/removals.py
 
 # The lesson's code listings are copied from the stage folders: this refreshes them.
 docs: $(VENV)/.installed-dev

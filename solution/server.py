@@ -283,20 +283,18 @@ def instructor_message(data):
         removal = storage.remove_cheep(data["id"])
         if removal is None:
             raise InvalidCheep(protocol.NO_SUCH_CHEEP, 404)
-        message = protocol.removal_message(removal)
-    elif data["type"] == "start-afresh":
-        message = protocol.removal_message(storage.remove_all())
-    elif data["type"] == "mute":
+        return protocol.removal_message(removal)
+    if data["type"] == "start-afresh":
+        return protocol.removal_message(storage.remove_all())
+    if data["type"] == "mute":
         sender = storage.sender_of(data["id"])  # the cheep's name, and the address it came from
         if sender is None:
             raise InvalidCheep(protocol.NO_SUCH_CHEEP, 404)
         name, address = sender
         if data["what"] == "address" and address is None:
             raise InvalidCheep(protocol.NO_ADDRESS, 404)
-        message = instructor.mute_message(data["what"], name if data["what"] == "name" else address, name)
-    else:  # unmute
-        message = {"type": "unmuted", "what": data["what"], "value": data["value"]}
-    return message
+        return instructor.mute_message(data["what"], name if data["what"] == "name" else address, name)
+    return {"type": "unmuted", "what": data["what"], "value": data["value"]}
 
 
 @app.route("/api/progress")

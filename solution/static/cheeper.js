@@ -510,10 +510,11 @@ $(function () {
     const $list = $("#muted").empty();
     ["name", "address"].forEach(function (what) {
       Object.entries(muted[what]).forEach(function ([value, label]) {
-        const $unmute = $("<button type='button'>Unmute</button>").on("click", function () {
+        const says = what === "name" ? "The name " + label : "The address " + label + "'s cheep came from";
+        const $unmute = $("<button type='button'>Unmute</button>").attr("aria-label", "Unmute: " + says);
+        $unmute.on("click", function () {
           sendInstructorMessage({ type: "unmute", what: what, value: value });
         });
-        const says = what === "name" ? "The name " + label : "The address " + label + "'s cheep came from";
         $list.append($("<li>").append($("<bdi>").text(says), " ", $unmute));
       });
     });
