@@ -34,7 +34,7 @@ CHANNEL = "cheeper:new-cheeps"
 MUTED = "cheeper:muted"  # a hash: "name:ada" or "address:10.0.0.3" -> the "muted" message
 BOARD = "cheeper:board"  # a hash: learner -> their latest "progress" message
 REMEMBERED = 10_000  # ids of the newest cheeps this worker sent to its pages
-PUBLISH_LIMIT = 1_000  # cheeps waiting to be published while Redis is away
+PUBLISH_LIMIT = 1_000  # messages waiting to be published while Redis is away
 LONGEST_WAIT = 30  # seconds between two attempts to reach Redis, at most
 
 log = logging.getLogger("cheeper")
