@@ -6,8 +6,9 @@ its page can remove cheeps, mute a name or an address, and start afresh, and
 it can see the board of the room's progress. Nobody else can, and nobody else
 ever sees the key: it is in no page, and not in the log after the first line.
 
-Mutes and the board are kept in memory, for this run: every worker hears of
-them (relay.py), and a restart forgets them.
+Mutes and the board are kept in memory, for this run: a restart forgets them.
+With several workers, each hears of them through Redis, which keeps them too,
+for a worker that starts late (relay.py).
 """
 import hashlib
 import hmac
