@@ -113,3 +113,23 @@ def test_make_check_shares_only_when_asked_and_takes_a_name_from_the_command_lin
     assert '--share "http://192.168.1.20:5000"' in shared and '--name "Ada"' in shared
     # WSL sets NAME to the computer's name: that one must not reach the board.
     assert "--name" not in command("SHARE=http://192.168.1.20:5000", env={**os.environ, "NAME": "LAPTOP-7"})
+
+
+@pytest.mark.parametrize(
+    "old, new, says",
+    [
+        ("import json\n", "import jsonn\n", "ModuleNotFoundError: No module named 'jsonn' (workspace/server.py, line "),
+        ("def index():", "def index(:", "SyntaxError: invalid syntax (workspace/server.py, line "),
+    ],
+    ids=["a module that does not import", "a syntax error"],
+)
+def test_a_server_that_does_not_start_is_said_first_and_nothing_else_runs(old, new, says, tmp_path):
+    app = tmp_path / "workspace"
+    workshop("workspace", "--from", "step1_server", "--to", str(app))
+    server = app / "server.py"
+    server.write_text(server.read_text().replace(old, new, 1))
+    code, output = workshop("check", "1", "--app", str(app))
+    assert code == 1
+    assert output.startswith("Your server does not start:"), output
+    assert says in " ".join(output.split()), output
+    assert "Checking" not in output and "FAIL" not in output, "It ran the promises too."

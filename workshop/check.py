@@ -16,6 +16,7 @@ from pathlib import Path
 
 from workshop.hints import UNKNOWN, hint_for
 from workshop.stages import LESSONS, ROOT, STAGES, TITLES
+from workshop.starting import why_it_does_not_start
 
 
 # Words a test's name cannot spell.
@@ -127,12 +128,25 @@ def report(app, stage, promises):
     return not failed
 
 
-def say(text):
-    print(textwrap.fill(text, width=88, initial_indent="        ", subsequent_indent="        "))
+def say(text, indent="        "):
+    print(textwrap.fill(text, width=88, initial_indent=indent, subsequent_indent=indent))
+
+
+def not_starting(app):
+    """When the app's server does not start, say why, and return the one promise it
+    breaks first (for the instructor's board); None when it starts."""
+    problem = why_it_does_not_start(app)
+    if problem is None:
+        return None
+    say(problem, indent="")
+    print("Nothing else was checked: every promise needs the server running. Fix this, then check again.")
+    return [Promise("test_the_server_starts", outcome="failed")]
 
 
 def check(app, stage, verbose=False):
     """Check one stage; print the report; return whether it passed, and its promises."""
+    if (broken := not_starting(app)) is not None:
+        return False, broken
     print(f"Checking {app} against {TITLES[stage]}. This takes a little while...")
     promises = run_suite(app, stage, verbose)
     passed = report(app, stage, promises)
@@ -149,6 +163,8 @@ def check_progress(app, verbose=False):
 
     Return whether it passes step 0 at least, the stage it stopped at (the first
     one failing, or the last), and that stage's promises."""
+    if (broken := not_starting(app)) is not None:
+        return False, 0, broken
     for stage in range(len(STAGES)):
         print(f"Checking {app} against {TITLES[stage]}...")
         promises = run_suite(app, stage, verbose)
