@@ -2,6 +2,7 @@
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -9,6 +10,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from app_client import instructor_link
+from workshop.crashes import PAGE_ERROR
 
 # --no-sandbox: Chromium refuses its sandbox when run as root, as CI does.
 # The rest keep it from phoning home, which a closed network refuses anyway.
@@ -52,6 +54,7 @@ class Windows:
         self.contexts = []
         self.foreign_requests = []
         self.socket_urls = []
+        self.page_errors = []  # errors the pages' JavaScript stopped with, for a failed test's report
 
     def open(self, server, javascript=True, sockets=None):
         """A window on the app. `sockets`, a function, is handed each WebSocket the page
@@ -63,7 +66,9 @@ class Windows:
         if sockets:
             context.route_web_socket("**/ws", sockets)
         page = context.new_page()
-        page.on("websocket", lambda socket: self.opened_socket(socket.url, app_host))
+        page.socket_errors = []  # handshakes that failed: see expect_live()
+        page.on("websocket", lambda socket: self.opened_socket(socket, app_host, page))
+        page.on("pageerror", lambda error: self.page_errors.append(f"{PAGE_ERROR} {error.stack or error}"))
         page.goto(server.url + "/")
         return page
 
@@ -73,9 +78,10 @@ class Windows:
         else:
             route.abort()
 
-    def opened_socket(self, url, app_host):
-        self.socket_urls.append(url)
-        self.check_host(url, app_host)
+    def opened_socket(self, socket, app_host, page):
+        self.socket_urls.append(socket.url)
+        self.check_host(socket.url, app_host)
+        socket.on("socketerror", lambda error: page.socket_errors.append(f"{socket.url}: {error}"))
 
     def check_host(self, url, app_host):
         if urlparse(url).netloc == app_host:
@@ -96,9 +102,21 @@ def open_live(windows, server):
     """A window on the app whose socket is open. window.stayed marks this page
     load: it is gone if the page reloads or navigates."""
     page = windows.open(server)
-    expect(page.locator("#status")).to_have_text(LIVE)
+    expect_live(page)
     page.evaluate("window.stayed = true")
     return page
+
+
+def expect_live(page, timeout=5000):
+    """Wait until the page says its socket is open; fail at once, with the reason,
+    when its handshake failed: no page of this app can go live, so no promise that
+    needs one should wait out its time."""
+    deadline = time.monotonic() + timeout / 1000
+    while not LIVE.match(page.locator("#status").text_content() or ""):
+        assert not page.socket_errors, f"The page's WebSocket could not open: {page.socket_errors[0]}"
+        assert time.monotonic() < deadline, (
+            f"The page never said it was live: #status says {page.locator('#status').text_content()!r}.")
+        page.wait_for_timeout(20)
 
 
 def open_as_instructor(windows, server, address="/"):
@@ -106,7 +124,7 @@ def open_as_instructor(windows, server, address="/"):
     page = windows.open(server)
     page.goto(instructor_link(server))  # which leads on to the feed
     if address == "/":
-        expect(page.locator("#status")).to_have_text(LIVE)
+        expect_live(page)
     else:
         page.goto(server.url + address)
     return page
@@ -128,7 +146,7 @@ def open_live_counting_frames(windows, server):
     frames = []
     page.on("websocket", lambda socket: socket.on("framesent", lambda frame: frames.append(frame)))
     page.reload()  # so that the first socket is counted too
-    expect(page.locator("#status")).to_have_text(LIVE)
+    expect_live(page)
     return page, frames
 
 

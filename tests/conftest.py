@@ -68,13 +68,16 @@ def pytest_terminal_summary(terminalreporter):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
-    """Add what the app's servers printed to a failed test's report: a traceback there
-    often names the mistake (and the self-check's hints look for it)."""
+    """Add what the app's servers printed, and the errors its pages' JavaScript stopped
+    with, to a failed test's report: a traceback there often names the mistake (and
+    the self-check says it first)."""
     report = yield
     if report.failed:
         servers = [item.funcargs.get("server"), *getattr(item, "started_servers", [])]
         for server in filter(None, servers):
             report.sections.append((f"Captured stderr from {server.url}", server.output()))
+        if "windows" in item.funcargs and item.funcargs["windows"].page_errors:
+            report.sections.append(("Captured stderr from the pages", "\n".join(item.funcargs["windows"].page_errors)))
     return report
 
 

@@ -14,7 +14,8 @@ import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workshop.hints import UNKNOWN, hint_for
+from workshop.crashes import crashes_in, where_the_lesson_writes
+from workshop.hints import UNKNOWN, hint_for, lesson_order, lesson_sections
 from workshop.stages import LESSONS, ROOT, STAGES, TITLES
 from workshop.starting import why_it_does_not_start
 
@@ -97,35 +98,103 @@ def read_results(path, app_name):
 
 
 def report(app, stage, promises):
-    """Print the report; return whether every promise was kept (a skip counts as kept)."""
+    """Print the report; return whether every promise was kept (a skip counts as kept).
+
+    One cause gets one Read: line. A crash in your own code is said first; then
+    the likeliest cause among the failed promises: the hint with evidence (what
+    the failure printed) before a hint that only knows which promise failed, and
+    the earlier one in the lesson before a later one. Every other failed promise
+    points to it: fix it, and most of them will likely pass."""
     failed = [promise for promise in promises if promise.outcome == "failed"]
+    crashes = crashes_in(app, "\n".join(promise.printed for promise in failed))
+    # A crash a hint's evidence explains (a JSONDecodeError: the invalid-json hint) is said,
+    # and that hint is the cause; any other crash is the cause itself.
+    unexplained = [crash for crash in crashes if hint_for("", crash.text) is UNKNOWN]
+    if crashes:
+        print()
+    for error, places in group_by_error(crashes):
+        say(f"{places[0].sentence[:-1]}" + "".join(f"; and {place.place}" for place in places[1:3]) + ".", indent="")
+        if unexplained and error == unexplained[0].error:
+            say_where_it_is_written(places[0], stage)
     kept = len(promises) - len(failed)
     print(f"\n{app} against {TITLES[stage]}: {kept} of {len(promises)} promises kept.\n")
     hints = {promise.test: hint_for(promise.test, promise.printed) for promise in failed}
-    # A cause that breaks most other promises is told once; the rest point to it.
-    root = next((promise for promise in failed if hints[promise.test].first), None)
-    told = {}  # hint key -> the promise that told it
-    for promise in promises:
-        mark = {"passed": "ok  ", "failed": "FAIL", "skipped": "skip"}[promise.outcome]
-        print(f"  {mark}  {promise.sentence}")
-        if promise.outcome != "failed":
-            continue
-        if promise.failed_cases:
-            say(f"Failed for: {', '.join(promise.failed_cases)}.")
-        hint = hints[promise.test]
-        if root and hint.key != hints[root.test].key:
-            say(f'Probably a result of the failure of "{root.sentence}".')
-        elif hint.key in told:
-            say(f'The same cause as "{told[hint.key]}".')
-        else:
-            told[hint.key] = promise.sentence
-            say(hint.says)
-            if hint is not UNKNOWN:
-                say(f'Read: {LESSONS[hint.lesson]}, section "{hint.section}".')
+    root = None if unexplained else min(failed, key=lambda promise: likeliest(hints[promise.test], promise), default=None)
+    for heading, group in sections(stage, promises):
+        if heading:
+            done = sum(promise.outcome != "failed" for promise in group)
+            print(f"{heading}: {'all ' if done == len(group) else ''}{done}{'' if done == len(group) else f' of {len(group)}'} kept.")
+            if done == len(group):
+                continue
+        for promise in group:
+            mark = {"passed": "ok  ", "failed": "FAIL", "skipped": "skip"}[promise.outcome]
+            print(f"  {mark}  {promise.sentence}")
+            if promise.outcome != "failed":
+                continue
+            if promise.failed_cases:
+                say(f"Failed for: {', '.join(promise.failed_cases)}.")
+            hint = hints[promise.test]
+            if unexplained:
+                say(f"Probably a result of the crash above ({unexplained[0].error.split(':')[0]}).")
+            elif promise is not root and hint.key == hints[root.test].key:
+                say(f'The same cause as "{root.sentence}".')
+            elif promise is not root:
+                say(f'Probably a result of the failure of "{root.sentence}".')
+            else:
+                say(hint.says)
+                if hint is not UNKNOWN:
+                    say(f'Read: {LESSONS[hint.lesson]}, section "{hint.section}".')
     skipped = {promise.skip_reason for promise in promises if promise.outcome == "skipped"}
     for reason in skipped:
         print(f"\nSkipped: {reason.removeprefix('Skipped: ')}")
     return not failed
+
+
+def group_by_error(crashes):
+    """[(error, [crashes])]: one error met in several places is said once."""
+    groups = {}
+    for crash in crashes:
+        groups.setdefault(crash.error, []).append(crash)
+    return list(groups.items())
+
+
+def say_where_it_is_written(crash, stage):
+    """For a name Python or JavaScript did not know, the lesson's section that writes it."""
+    if not crash.missing_name:
+        return
+    found = where_the_lesson_writes(crash.missing_name, stage)
+    if found:
+        lesson, section = found
+        say(f'Read: {LESSONS[lesson]}, section "{section}", which writes {crash.missing_name}.')
+    else:
+        say(f"No part of the lesson up to here defines {crash.missing_name}: compare its spelling with "
+            "the place where you defined it, or write it if you have not yet.")
+
+
+def likeliest(hint, promise):
+    """Sort key: the likeliest cause first. Evidence before a promise's name, a cause
+    that breaks most promises before others, then the lesson's order."""
+    return (not hint.seen_in(promise.printed), not hint.first, *lesson_order(hint))
+
+
+def sections(stage, promises):
+    """[(heading, promises)]: one group, without a heading, for a step; for the solution,
+    the earlier steps' promises, then one group per section of its lesson, in its order."""
+    if stage < len(STAGES) - 1:
+        return [(None, promises)]
+    groups = {}
+    for promise in promises:
+        hint = hint_for(promise.test, "")
+        if hint.lesson < stage:
+            heading = f"Steps 0 to {stage - 1}, kept from before"
+        elif hint is UNKNOWN:
+            heading = "Other promises"
+        else:
+            heading = f'Section "{hint.section}"'
+        groups.setdefault(heading, []).append(promise)
+    order = [f"Steps 0 to {stage - 1}, kept from before",
+             *(f'Section "{section}"' for section in lesson_sections(stage)), "Other promises"]
+    return sorted(groups.items(), key=lambda group: order.index(group[0]))
 
 
 def say(text, indent="        "):
@@ -153,7 +222,7 @@ def check(app, stage, verbose=False):
     if passed:
         print(f"\nWell done: {app} keeps every promise of {TITLES[stage]}.")
     else:
-        print("\nFix the first FAIL that has a Read: line, then check again. "
+        print("\nFix the first thing above that has a Read: line, then check again. "
               "VERBOSE=1 shows everything the tests saw.")
     return passed, promises
 

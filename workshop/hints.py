@@ -10,6 +10,9 @@ report says so, because fixing it will likely fix the rest.
 """
 import re
 from dataclasses import dataclass
+from functools import cache
+
+from workshop.stages import LESSONS, ROOT
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,10 @@ class Hint:
     tests: tuple = ()
     evidence: str = ""  # a regular expression
     first: bool = False
+
+    def seen_in(self, printed):
+        """Whether what a failure printed holds this hint's evidence."""
+        return bool(self.evidence and re.search(self.evidence, printed))
 
 
 HINTS = [
@@ -529,9 +536,28 @@ UNKNOWN = Hint(
 def hint_for(test, printed):
     """The hint for a failed test, given everything its failure printed."""
     for hint in HINTS:
-        if hint.evidence and re.search(hint.evidence, printed):
+        if hint.seen_in(printed):
             return hint
     for hint in HINTS:
         if test in hint.tests:
             return hint
     return UNKNOWN
+
+
+@cache
+def lesson_sections(stage):
+    """The headings of a stage's lesson page, in order (code listings left out)."""
+    headings, in_code = [], False
+    for line in (ROOT / LESSONS[stage]).read_text().splitlines():
+        if line.startswith("```"):
+            in_code = not in_code
+        elif line.startswith("#") and not in_code:
+            headings.append(line.lstrip("#").strip())
+    return headings
+
+
+def lesson_order(hint):
+    """Where the lesson explains the hint's cause: (stage, place on its page)."""
+    if hint is UNKNOWN:
+        return (len(LESSONS), 0)
+    return (hint.lesson, lesson_sections(hint.lesson).index(hint.section))

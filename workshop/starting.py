@@ -6,7 +6,6 @@ once first, and when it stops as it starts, says why in one line, quoting the
 error and the line of your code it came from, and runs nothing else.
 """
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -17,13 +16,10 @@ from pathlib import Path
 
 import psutil
 
+from workshop.crashes import python_crashes
 from workshop.stages import ROOT
 
 START_SECONDS = 20  # a cold laptop imports gevent and Flask slowly
-# The last line of a traceback: the error and what it says ("NameError: name 'x' is not defined").
-ERROR = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt))(?::\s*(.*))?$", re.M)
-# A line of a traceback that names a place in a file (a SyntaxError's has no function).
-PLACE = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<function>\S+))?', re.M)
 
 
 def why_it_does_not_start(app):
@@ -64,28 +60,13 @@ def listens(server):
 
 def stopped(app, code, printed):
     """What to say of a server that stopped as it started, from what it printed."""
-    errors = ERROR.findall(printed)
-    if not errors:
-        last = next((line.strip() for line in reversed(printed.splitlines()) if line.strip()), "")
-        if code == 0 and not last:
-            return (f"Your server does not start: {app}/server.py ended at once, without an error, and never "
-                    "listened for requests. Its last lines must start the server and keep it running.")
-        return f"Your server does not start: it stopped (exit code {code}), saying: {last or 'nothing'}"
-    name, says = errors[-1]
-    error = f"{name}: {says}" if says else name
-    place = your_place(app, printed)
-    return f"Your server does not start: {error}" + (f" ({place})." if place else ".")
-
-
-def your_place(app, printed):
-    """The last place in the traceback that is in the app's own files: "workspace/server.py, line 87, in ws"."""
-    folder = Path(app).resolve()
-    for place in reversed(list(PLACE.finditer(printed))):
-        path = Path(place["path"]).resolve()
-        if path.is_relative_to(folder):
-            words = f"{Path(app).name}/{path.relative_to(folder).as_posix()}, line {place['line']}"
-            return words + (f", in {place['function']}" if place["function"] else "")
-    return None
+    for crash in python_crashes(app, printed):
+        return f"Your server does not start: {crash.error} — {crash.place}."
+    last = next((line.strip() for line in reversed(printed.splitlines()) if line.strip()), "")
+    if code == 0 and not last:
+        return (f"Your server does not start: {app}/server.py ended at once, without an error, and never "
+                "listened for requests. Its last lines must start the server and keep it running.")
+    return f"Your server does not start: it stopped (exit code {code}), saying: {last or 'nothing'}"
 
 
 def free_port():

@@ -1,0 +1,110 @@
+"""Errors in your own code, found in what your server and your page printed.
+
+A Python traceback, or an error the browser caught in the page's JavaScript,
+that points into your folder names the mistake better than any symptom: the
+check says it first, quoting the error and your file and line.
+"""
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from workshop.stages import LESSONS, ROOT
+
+# The last line of a Python traceback: the error and what it says ("NameError: name 'x' is not defined").
+ERROR = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt))(?::[ \t]*(.*))?$")
+# A line of a traceback that names a place in a file (a SyntaxError's has no function).
+PLACE = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<function>\S+))?')
+# How tests/conftest.py passes on an error the browser caught in a page.
+PAGE_ERROR = "The page's JavaScript stopped with an error:"
+# A line of a JavaScript stack: "    at send (http://127.0.0.1:5000/static/cheeper.js:12:5)".
+JS_PLACE = re.compile(r"at (?:(?P<function>[\w.$<>]+) \()?https?://[^/\s]+/(?P<path>static/[^:\s)]+):(?P<line>\d+):\d+")
+# Not crashes: Ctrl+C and a planned exit, which the Ctrl+C promises are about.
+NOT_CRASHES = ("KeyboardInterrupt", "SystemExit")
+
+
+@dataclass(frozen=True)
+class Crash:
+    error: str  # "NameError: name 'broadcast' is not defined"
+    place: str  # "workspace/server.py, line 87, in ws"
+    in_page: bool = False  # JavaScript in the browser, not Python on the server
+    text: str = ""  # the whole traceback, for the hints' evidence
+
+    @property
+    def sentence(self):
+        who = "Your page's JavaScript stopped" if self.in_page else "Your server crashed"
+        return f"{who}: {self.error} — {self.place}."
+
+    @property
+    def missing_name(self):
+        """The name Python or JavaScript did not know, if that was the error."""
+        found = re.match(r"(?:NameError: name '(\w+)'|ReferenceError: ([\w$]+)) is not defined", self.error)
+        return found and (found[1] or found[2])
+
+
+def crashes_in(app, printed):
+    """Every crash in your own code that the text shows, once each, in order."""
+    found = []
+    for crash in [*python_crashes(app, printed), *page_crashes(app, printed)]:
+        if crash.error.split(":")[0] not in NOT_CRASHES and crash not in found:
+            found.append(crash)
+    return found
+
+
+def python_crashes(app, printed):
+    lines = printed.splitlines()
+    for start, line in enumerate(lines):
+        if line.strip() != "Traceback (most recent call last):":
+            continue
+        places = []
+        for end in range(start + 1, len(lines)):
+            if place := PLACE.match(lines[end]):
+                places.append(place)
+            elif error := ERROR.match(lines[end]):
+                name = error[1].rpartition(".")[2]  # json.decoder.JSONDecodeError: JSONDecodeError
+                if place := yours(app, places):
+                    yield Crash(f"{name}: {error[2]}" if error[2] else name, place,
+                                text="\n".join(lines[start : end + 1]))
+                break
+
+
+def yours(app, places):
+    """The last of the places that is in the app's own folder, in words; None if none is."""
+    folder = Path(app).resolve()
+    for place in reversed(places):
+        path = Path(place["path"]).resolve()
+        if path.is_relative_to(folder):
+            words = f"{Path(app).name}/{path.relative_to(folder).as_posix()}, line {place['line']}"
+            return words + (f", in {place['function']}" if place["function"] else "")
+    return None
+
+
+def page_crashes(app, printed):
+    for part in printed.split(PAGE_ERROR)[1:]:
+        error, _, stack = part.strip().partition("\n")
+        for place in JS_PLACE.finditer(stack):
+            if "jquery" not in place["path"]:  # jQuery's own lines: the call into it was yours
+                where = f"{Path(app).name}/{place['path']}, line {place['line']}"
+                function = place["function"] and place["function"].split(".")[-1]
+                if function and not function.startswith("<"):
+                    where += f", in {function}"
+                yield Crash(error.strip(), where, in_page=True, text=part)
+                break
+
+
+def where_the_lesson_writes(name, stage):
+    """(stage, section) of the lesson that writes a definition of `name`, up to this
+    stage: the first section whose listing (or text, in `code`) writes it, else the first
+    whose diff adds it (a line starting with +); None if none does."""
+    definition = (rf"(?:def {name}\(|class {name}\b|{name}\s*=[^=]|(?:from \S+ )?import (?:[\w., ]+, )?{name}\b"
+                  rf"|function {name}\(|(?:var|let|const) {name}\b)")
+    for start in (r"^\s*", r"^\+\s*"):
+        for index in range(stage + 1):
+            section, in_code = None, False
+            for line in (ROOT / LESSONS[index]).read_text().splitlines():
+                if line.startswith("```"):
+                    in_code = not in_code
+                elif not in_code and line.startswith("#"):
+                    section = line.lstrip("#").strip()
+                elif section and re.match(start + definition, line) if in_code else re.search(f"`{definition}", line):
+                    return index, section
+    return None
