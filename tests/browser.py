@@ -67,6 +67,7 @@ class Windows:
             context.route_web_socket("**/ws", sockets)
         page = context.new_page()
         page.socket_errors = []  # handshakes that failed: see expect_live()
+        page.frames_sent = []  # what the page sent on its sockets: see expect_stayed()
         page.on("websocket", lambda socket: self.opened_socket(socket, app_host, page))
         page.on("pageerror", lambda error: self.page_errors.append(f"{PAGE_ERROR} {error.stack or error}"))
         page.goto(server.url + "/")
@@ -82,6 +83,7 @@ class Windows:
         self.socket_urls.append(socket.url)
         self.check_host(socket.url, app_host)
         socket.on("socketerror", lambda error: page.socket_errors.append(f"{socket.url}: {error}"))
+        socket.on("framesent", page.frames_sent.append)
 
     def check_host(self, url, app_host):
         if urlparse(url).netloc == app_host:
@@ -142,12 +144,8 @@ def serious_violations(page):
 
 def open_live_counting_frames(windows, server):
     """A live window, and the list of every frame its sockets send, filled as they go."""
-    page = windows.open(server)
-    frames = []
-    page.on("websocket", lambda socket: socket.on("framesent", lambda frame: frames.append(frame)))
-    page.reload()  # so that the first socket is counted too
-    expect_live(page)
-    return page, frames
+    page = open_live(windows, server)
+    return page, page.frames_sent
 
 
 def pause_clock(page):
@@ -168,6 +166,34 @@ def send(page, name, cheep, key=None):
 
 def feed(page):
     return page.locator("#feed > li")
+
+
+def expect_newest(page, name, text, timeout=ARRIVES):
+    """Wait until the newest cheep in the feed shows `text`; else say what the page shows."""
+    try:
+        expect(feed(page).first).to_contain_text(text, timeout=timeout)
+    except AssertionError:
+        shown = feed(page).all_inner_texts()
+        if not shown:
+            raise AssertionError(f"No cheep appeared in #feed within {timeout} ms of sending {text!r}.") from None
+        newest = " ".join(shown[0].split())
+        if name in newest and text not in "".join(shown):
+            raise AssertionError(f"A cheep from {name} appeared in #feed without its text: it reads {newest!r}, "
+                                 f"not {text!r}.") from None
+        raise AssertionError(f"{text!r} did not appear in #feed within {timeout} ms: its newest cheep reads "
+                             f"{newest!r}.") from None
+
+
+def expect_stayed(page, action="Sending a cheep"):
+    """The page did not reload (window.stayed, set by open_live, is still there); if it did,
+    say whether the form's submit handler had sent the cheep on the socket first."""
+    if page.evaluate("window.stayed") is True:
+        return
+    if any("cheep" in str(frame) for frame in page.frames_sent):
+        raise AssertionError(f"{action} reloaded the page, after the page had sent it on its socket: "
+                             "the form also posted itself.")
+    raise AssertionError(f"{action} reloaded the page, and the page sent nothing on its socket: "
+                         "the form's submit handler never ran, and the browser posted the form itself.")
 
 
 def unsent(page):

@@ -18,7 +18,7 @@ def test_the_page_has_a_form_for_a_name_and_a_cheep_of_76_characters(server):
 
 def test_posting_a_cheep_redirects_back_to_the_page_with_303(server):
     response = post_cheep(server, "Ada", unique(), allow_redirects=False)
-    assert response.status_code == 303
+    assert response.status_code == 303, f"POST /api/cheep answered {response.status_code}, not 303 (See Other)."
     assert urlparse(response.headers["Location"]).path == "/"
 
 
@@ -27,7 +27,8 @@ def test_the_feed_shows_every_cheep_newest_first(server):
     post_cheep(server, "Ada", first)
     post_cheep(server, "Grace", second)
     text = get_page(server).get_text()
-    assert first in text and second in text
+    for cheep in (first, second):
+        assert cheep in text, why_not_shown(server, cheep)
     assert text.index(second) < text.index(first), "The newest cheep should come first."
 
 
@@ -49,8 +50,17 @@ def test_the_database_is_created_on_first_start_and_keeps_cheeps_across_a_restar
     assert database.exists()
     kept = unique("kept")
     post_cheep(server, "Ada", kept)
+    assert kept in get_page(server).get_text(), why_not_shown(server, kept)
     server.restart()
-    assert kept in get_page(server).get_text()
+    assert kept in get_page(server).get_text(), why_not_shown(server, kept, "after a restart")
+
+
+def why_not_shown(server, cheep, when="after it was posted"):
+    """What a cheep missing from the page says about where it got lost."""
+    if server.holds(cheep):
+        return f"A cheep is in cheeps.db, but the page does not show it {when}."
+    return (f"A cheep posted is not in the SQLite file that CHEEPER_DB names, and the page does not show it "
+            f"{when}: it was not stored there.")
 
 
 def test_ctrl_c_stops_the_server_without_a_traceback(start_server):

@@ -60,6 +60,8 @@ def test_a_cheep_reaches_every_connected_client_sender_included(connect):
     missed = [name for name in clients if name not in received]
     if missed == ["sender"]:
         raise AssertionError("The other clients received the cheep, but not the sender.")
+    if received == ["sender"]:
+        raise AssertionError("The cheep reached only the socket that sent it: the other two never got it.")
     assert not missed, f"The cheep never reached: {', '.join(missed)}."
 
 

@@ -140,14 +140,27 @@ def report(app, stage, promises):
                 say(f'The same cause as "{root.sentence}".')
             elif promise is not root:
                 say(f'Probably a result of the failure of "{root.sentence}".')
+            elif hint.evidence and not hint.seen_in(promise.printed):
+                # A hint that names a cause needs its evidence: without it, say what was seen.
+                say(f"What the test saw: {observed(promise)}")
+                say(f'Read: {LESSONS[hint.lesson]}, section "{hint.section}", which explains this promise.')
+            elif hint is UNKNOWN:
+                say(f"What the test saw: {observed(promise)}")
+                say(hint.says)
             else:
                 say(hint.says)
-                if hint is not UNKNOWN:
-                    say(f'Read: {LESSONS[hint.lesson]}, section "{hint.section}".')
+                say(f'Read: {LESSONS[hint.lesson]}, section "{hint.section}".')
     skipped = {promise.skip_reason for promise in promises if promise.outcome == "skipped"}
     for reason in skipped:
         print(f"\nSkipped: {reason.removeprefix('Skipped: ')}")
     return not failed
+
+
+def observed(promise):
+    """The first line of what the failed test said, as it said it."""
+    line = next((line.strip() for line in promise.printed.splitlines() if line.strip()), "nothing")
+    line = re.sub(r"^(AssertionError|Failed): ", "", line)
+    return line if len(line) <= 300 else line[:297] + "..."
 
 
 def group_by_error(crashes):

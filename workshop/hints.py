@@ -102,6 +102,13 @@ HINTS = [
         1, "The broadcast", evidence=r"but not the sender",
     ),
     Hint(
+        "one-set",
+        "The cheep reached only the socket that sent it. Every socket must go into one set that "
+        "all views share: clients = set() once, near the top of server.py. A set made inside ws() "
+        "is a new, empty one for each connection, and holds only that one socket.",
+        1, "The set of sockets", evidence=r"reached only the socket that sent it",
+    ),
+    Hint(
         "never-added",
         "No client received the cheep. Is each new socket added to the set "
         "(clients.add(websocket)) before the receive loop, and does the view call "
@@ -109,10 +116,18 @@ HINTS = [
         1, "The set of sockets", evidence=r"never reached: sender, ",
     ),
     Hint(
+        "handler-never-ran",
+        "The form's submit handler never ran: the page sent nothing on its socket, and the browser "
+        "posted the form itself. Check that the selector in $(\"#cheep-form\").on(\"submit\", ...) names "
+        "the form's id exactly as index.html writes it, and that the page loads cheeper.js.",
+        2, "Sending from the form", evidence=r"submit handler never ran", first=True,
+    ),
+    Hint(
         "reloads",
-        "The page reloaded when a cheep was sent: the form still posted itself. Call "
-        "event.preventDefault() first thing in the form's submit handler.",
-        2, "Sending from the form", evidence=r"The page reloaded|reloaded the page", first=True,
+        "The page reloaded when a cheep was sent, after its handler had sent the cheep on the "
+        "socket: the form still posted itself too. Call event.preventDefault() first thing in the "
+        "form's submit handler.",
+        2, "Sending from the form", evidence=r"the form also posted itself", first=True,
     ),
     Hint(
         "hard-coded-host",
@@ -164,9 +179,18 @@ HINTS = [
     Hint(
         "storage",
         "Cheeps must be kept in the SQLite file that CHEEPER_DB names, with the table "
-        "created on start and commit() after each insert, so that a restart keeps them.",
+        "created on start and commit() after each insert, before the function returns, so that "
+        "the page and a restart find them.",
         0, "Storing cheeps",
         tests=("test_the_database_is_created_on_first_start_and_keeps_cheeps_across_a_restart",),
+        evidence=r"is not in the SQLite file that CHEEPER_DB names",
+    ),
+    Hint(
+        "feed-shows-stored",
+        "A cheep is stored in cheeps.db, but the page does not show it. all_cheeps() must SELECT "
+        "every cheep and return them, and index() must pass them to the template, whose "
+        "{% for cheep in cheeps %} loop draws each one.",
+        0, "The feed", evidence=r"is in cheeps.db, but the page does not show it",
     ),
     Hint(
         "ctrl-c",
@@ -175,6 +199,7 @@ HINTS = [
         1, "Serving with gevent",
         tests=("test_ctrl_c_stops_the_server_without_a_traceback",
                "test_ctrl_c_stops_the_server_while_sockets_are_open"),
+        evidence=r"KeyboardInterrupt",
     ),
     Hint(
         "port-in-use",
@@ -183,6 +208,7 @@ HINTS = [
         1, "Serving with gevent",
         tests=("test_a_port_in_use_is_explained_not_a_traceback",
                "test_a_port_in_use_says_how_to_pick_another"),
+        evidence=r"Address already in use",
     ),
     Hint(
         "echo",
@@ -221,10 +247,18 @@ HINTS = [
     ),
     Hint(
         "text-not-html",
-        "A cheep made of HTML ran as HTML. Build the feed item with jQuery and put the name "
-        'and cheep in with .text(): never .html(), nor "<li>" + cheep.cheep + "</li>".',
+        "A script in a cheep ran in the page: the cheep was drawn as HTML. Build the feed item with "
+        'jQuery and put the name and cheep in with .text(): never .html(), nor "<li>" + cheep.cheep + "</li>".',
         2, "Text, never HTML",
         tests=("test_html_in_a_cheep_is_shown_as_text_and_never_runs",),
+        evidence=r"A script in a cheep ran",
+    ),
+    Hint(
+        "field-names",
+        "A cheep reached the page, which drew it without its text. The server sends each cheep's "
+        "fields as name and cheep: read them as cheep.name and cheep.cheep (a field it does not "
+        "send, such as cheep.text, is undefined, and .text(undefined) puts nothing in).",
+        2, "Showing each cheep as it arrives", evidence=r"appeared in #feed without its text",
     ),
     Hint(
         "live",
@@ -528,7 +562,7 @@ HINTS = [
 
 UNKNOWN = Hint(
     "unknown",
-    "Run the check again with VERBOSE=1 to see exactly what the test saw.",
+    "Run the check again with VERBOSE=1 to see everything the test saw.",
     0, "",
 )
 
