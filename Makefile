@@ -27,6 +27,7 @@ help:
 	@echo "make run        run your own app, in workspace/"
 	@echo "make check STEP=1   check your app against step 1, and say what to fix"
 	@echo "make check      find the latest step your app passes, and what comes next"
+	@echo "make check STEP=3 SECTION=\"Catching up\"   check only the promises of one section of the lesson"
 	@echo "make check STEP=1 SHARE=http://192.168.1.20:5000 NAME=Ada   also show your name and progress on the instructor's board"
 	@echo "make bench      measure the broadcast against step 1 and the websockets library, then attacks, a feed of 50,000 cheeps, and the instructor's removals"
 	@echo "make docs       refresh the code listings in the lesson text (docs/)"
@@ -83,6 +84,7 @@ run: setup
 # NAME is taken only from the command line: WSL sets a NAME of its own, the computer's name.
 check: $(VENV)/.installed-dev
 	@$(VENV_PYTHON) -m workshop check $(STEP) --app $(APP) $(if $(filter 1,$(VERBOSE)),--verbose) \
+	  $(if $(SECTION),--section "$(SECTION)") \
 	  $(if $(SHARE),--share "$(SHARE)") $(if $(filter command line,$(origin NAME)),--name "$(NAME)")
 
 test: $(VENV)/.installed-dev

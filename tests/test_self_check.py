@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from browser import ARRIVES, LIVE, open_as_instructor
 from server_process import ServerProcess
+from workshop.check import test_files
 from workshop.hints import HINTS
 from workshop.stages import ROOT, STAGES
 
@@ -36,7 +37,8 @@ def test_every_reference_stage_copied_into_a_fresh_workspace_passes(stage, tmp_p
 
 
 @pytest.mark.parametrize("mistake", MISTAKES, ids=[path.stem for path in MISTAKES])
-def test_a_classic_mistake_fails_the_check_with_its_hint(mistake, tmp_path):
+@pytest.mark.timeout(300)
+def test_a_mistake_fails_the_check_with_the_right_first_hint(mistake, tmp_path):
     spec = tomllib.loads(mistake.read_text())
     app = tmp_path / "workspace"
     workshop("workspace", "--from", spec["stage"], "--to", str(app))
@@ -46,10 +48,35 @@ def test_a_classic_mistake_fails_the_check_with_its_hint(mistake, tmp_path):
         assert change["old"] in code, f"{mistake.name} no longer fits {spec['stage']}/{change['file']}"
         path.write_text(code.replace(change["old"], change["new"], 1))
 
-    code, output = workshop("check", spec["stage"], "--app", str(app))
+    section = ["--section", spec["section"]] if "section" in spec else []
+    code, output = workshop("check", spec["stage"], "--app", str(app), *section)
     assert code == 1, output
-    hint = next(hint for hint in HINTS if hint.key == spec["hint"])
-    assert " ".join(hint.says.split()) in " ".join(output.split()), output
+    words = " ".join(output.split())
+    first_cause = words[: words.find("Read:")]  # all that comes before the first Read: line
+    if "says_first" in spec:  # a crash, said before any promise
+        assert words.partition("...")[2].strip().startswith(spec["says_first"]), output
+    else:
+        hint = next(hint for hint in HINTS if hint.key == spec["hint"])
+        assert "Read:" in words and first_cause.endswith(" ".join(hint.says.split()) + " "), output
+    assert words.count("Read:") == 1, "One cause, one Read: line."
+
+
+def test_every_promise_has_a_hint_and_every_hint_names_promises_that_exist():
+    listed = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+         "-m", "not soak and not many_workers", *(str(file) for file in test_files(len(STAGES) - 1))],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout
+    promises = {line.split("::")[1].partition("[")[0] for line in listed.splitlines() if "::" in line}
+    named = {test for hint in HINTS for test in hint.tests}
+    assert promises - named == set(), "Promises that no hint names: give each one a hint."
+    every_test = " ".join(path.read_text() for path in (ROOT / "tests").glob("test_*.py"))
+    assert {name for name in named if f"def {name}(" not in every_test} == set(), "Hints name tests that do not exist."
+
+
+def test_every_hint_is_proven_by_a_mistake():
+    proven = {tomllib.loads(mistake.read_text()).get("hint") for mistake in MISTAKES}
+    assert {hint.key for hint in HINTS} - proven == set(), "Hints that no mistake in tests/mistakes/ proves."
 
 
 def test_a_workspace_is_never_overwritten(tmp_path):

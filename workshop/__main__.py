@@ -1,10 +1,12 @@
 """The workshop's commands, for anyone without make (on Windows, say):
 
     python -m workshop workspace [--from STAGE] [--to FOLDER]   copy a stage into workspace/
-    python -m workshop check [STEP] [--app FOLDER] [--verbose] [--share ADDRESS [--name NAME]]
+    python -m workshop check [STEP] [--app FOLDER] [--verbose] [--section SECTION]
+                             [--share ADDRESS [--name NAME]]
 
 `check 1` checks your app against step 1; `check` alone finds the latest step
-your app passes and says what comes next.
+your app passes and says what comes next. `check 3 --section "Catching up"`
+checks only the promises of that section of the step's lesson.
 
 `--share http://192.168.1.20:5000 --name Ada` also sends the instructor's Cheeper,
 at that address, your name and how far your app got: the step, how many promises it
@@ -15,7 +17,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from workshop.check import check, check_progress
+from workshop.check import check, check_progress, section_tests
 from workshop.share import board_name, share, share_address
 from workshop.stages import ROOT, STAGES, stage_index
 
@@ -42,6 +44,7 @@ def main():
     checking.add_argument("step", nargs="?", help="0 to 3, step1, or a stage's folder name")
     checking.add_argument("--app", default="workspace", help="the folder to check")
     checking.add_argument("--verbose", action="store_true", help="show everything the tests saw")
+    checking.add_argument("--section", help='only the promises of one section of the step\'s lesson ("Catching up")')
     checking.add_argument("--share", metavar="ADDRESS", help="also send your progress to the instructor's Cheeper")
     checking.add_argument("--name", help="your name on the instructor's board (asked for if missing)")
     arguments = parser.parse_args()
@@ -58,10 +61,16 @@ def main():
         sys.exit(f"There is no {app / 'server.py'} to check. Create your workspace with: make workspace")
     if arguments.share:  # checked now, so that a mistake in them does not waste a whole check
         url, name = share_address(arguments.share), board_name(arguments.name)
+    if arguments.section and arguments.step is None:
+        sys.exit("Name the step the section belongs to: make check STEP=3 SECTION=\"Catching up\".")
     if arguments.step is None:
         passed, stage, promises = check_progress(app, arguments.verbose)
     else:
-        passed, promises = check(app, stage, arguments.verbose)
+        try:
+            only = section_tests(stage, arguments.section) if arguments.section else None
+        except ValueError as error:
+            sys.exit(str(error))
+        passed, promises = check(app, stage, arguments.verbose, only)
     if arguments.share:
         share(url, name, stage, promises)  # whatever becomes of it, the check's result stands
     return 0 if passed else 1

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from workshop.crashes import crashes_in, where_the_lesson_writes
-from workshop.hints import UNKNOWN, hint_for, lesson_order, lesson_sections
+from workshop.hints import HINTS, UNKNOWN, hint_for, lesson_order, lesson_sections
 from workshop.stages import LESSONS, ROOT, STAGES, TITLES
 from workshop.starting import why_it_does_not_start
 
@@ -54,12 +54,28 @@ def test_files(stage):
     return [str(file) for file in files]
 
 
-def run_suite(app, stage, verbose=False):
-    """Run the stage's tests against the app folder; return its promises in order."""
+def section_tests(stage, section):
+    """The tests (pytest node ids) of the promises a section of the stage's lesson makes.
+    Raises ValueError, naming the sections, for a section that makes none."""
+    hints = [hint for hint in HINTS if hint.lesson == stage and hint.section.lower() == section.strip().lower()]
+    names = [test for hint in hints for test in hint.tests]
+    files = {file: Path(file).read_text() for file in test_files(stage)}
+    tests = [f"{file}::{name}" for name in names for file, code in files.items() if f"def {name}(" in code]
+    if not tests:
+        known = sorted({hint.section for hint in HINTS if hint.lesson == stage and hint.tests},
+                       key=lesson_sections(stage).index)
+        raise ValueError(f'No promise belongs to a section "{section}" of {LESSONS[stage]}. Its sections with '
+                         f"promises: {'; '.join(map(repr, known))}.")
+    return tests
+
+
+def run_suite(app, stage, verbose=False, only=None):
+    """Run the stage's tests against the app folder (or only the tests named); return
+    its promises in order."""
     with tempfile.TemporaryDirectory() as scratch:
         results = Path(scratch) / "results.xml"
         command = [
-            sys.executable, "-m", "pytest", *test_files(stage), "-m", "not soak and not many_workers",
+            sys.executable, "-m", "pytest", *(only or test_files(stage)), "-m", "not soak and not many_workers",
             f"--junitxml={results}", "-p", "no:cacheprovider",
             # Keep what a failed test printed, the servers' output included.
             "-o", "junit_logging=all", "-o", "junit_log_passing_tests=false",
@@ -225,15 +241,16 @@ def not_starting(app):
     return [Promise("test_the_server_starts", outcome="failed")]
 
 
-def check(app, stage, verbose=False):
-    """Check one stage; print the report; return whether it passed, and its promises."""
+def check(app, stage, verbose=False, only=None):
+    """Check one stage (or only the tests named); print the report; return whether it
+    passed, and its promises."""
     if (broken := not_starting(app)) is not None:
         return False, broken
-    print(f"Checking {app} against {TITLES[stage]}. This takes a little while...")
-    promises = run_suite(app, stage, verbose)
+    print(f"Checking {app} against {TITLES[stage]}{' (one section)' if only else ''}. This takes a little while...")
+    promises = run_suite(app, stage, verbose, only)
     passed = report(app, stage, promises)
     if passed:
-        print(f"\nWell done: {app} keeps every promise of {TITLES[stage]}.")
+        print(f"\nWell done: {app} keeps every promise of {'this section of ' if only else ''}{TITLES[stage]}.")
     else:
         print("\nFix the first thing above that has a Read: line, then check again. "
               "VERBOSE=1 shows everything the tests saw.")

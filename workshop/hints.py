@@ -155,7 +155,8 @@ HINTS = [
         "form",
         'The page needs a <form method="post" action="/api/cheep"> with fields named name '
         'and cheep, and the cheep field needs maxlength="76".',
-        0, "The page", tests=("test_the_page_has_a_form_for_a_name_and_a_cheep_of_76_characters",),
+        0, "The page", tests=("test_the_page_has_a_form_for_a_name_and_a_cheep_of_76_characters",
+                                 "test_a_browser_shows_the_page_and_its_cheeps"),
     ),
     Hint(
         "redirect",
@@ -321,7 +322,9 @@ HINTS = [
                "test_pages_of_any_size_hold_every_cheep_once_forwards_and_backwards",
                "test_a_catch_up_answers_one_page_and_says_when_more_were_missed",
                "test_a_page_asked_for_wrongly_is_refused_with_the_reason",
-               "test_an_older_page_asked_for_wrongly_is_refused_with_the_reason"),
+               "test_an_older_page_asked_for_wrongly_is_refused_with_the_reason",
+               "test_a_feed_of_exactly_two_pages_has_no_third",
+               "test_an_empty_feed_and_ids_at_either_end_answer_a_page_or_nothing"),
     ),
     Hint(
         "big-feed-page",
@@ -333,7 +336,9 @@ HINTS = [
         tests=("test_show_older_cheeps_brings_them_in_place_until_there_are_none",
                "test_cheeps_that_arrive_together_are_drawn_together_in_one_frame",
                "test_a_flood_leaves_the_newest_200_on_the_page_once_each_and_the_rest_a_click_away",
-               "test_a_page_that_missed_more_than_a_page_starts_again_from_the_newest"),
+               "test_a_page_that_missed_more_than_a_page_starts_again_from_the_newest",
+               "test_a_tab_that_drew_nothing_for_a_while_shows_the_newest_200_and_links_to_the_rest",
+               "test_cheeps_arriving_while_older_ones_load_leave_no_gap"),
     ),
     Hint(
         "accessibility",
@@ -391,7 +396,8 @@ HINTS = [
                "test_a_refused_cheep_stops_sending_says_why_and_is_never_sent_again_and_edit_gives_it_back",
                "test_a_cheep_too_big_for_the_socket_is_not_sent_again_and_the_page_goes_on",
                "test_twelve_cheeps_typed_offline_all_arrive_once_though_only_ten_may_go_at_once",
-               "test_a_cheep_left_by_a_tab_that_crashed_is_sent_by_a_page_opened_later"),
+               "test_a_cheep_left_by_a_tab_that_crashed_is_sent_by_a_page_opened_later",
+               "test_a_socket_that_brings_cheeps_but_loses_what_the_page_sends_is_replaced"),
     ),
     Hint(
         "frames",
@@ -472,7 +478,8 @@ HINTS = [
                "test_the_limits_count_the_characters_a_reader_sees",
                "test_any_text_is_refused_with_a_reason_or_stored_exactly_as_written",
                "test_a_right_to_left_name_does_not_turn_a_live_cheep_around",
-               "test_a_right_to_left_name_does_not_turn_a_cheep_around_on_the_page_the_server_draws"),
+               "test_a_right_to_left_name_does_not_turn_a_cheep_around_on_the_page_the_server_draws",
+               "test_a_run_of_spaces_is_stored_as_one_so_that_no_cheep_fakes_a_line_of_its_own"),
     ),
     Hint(
         "post-limits",
