@@ -127,16 +127,19 @@ def receive_json(client):
         raise AssertionError(f"The server sent {message[:80]!r}, which is not JSON.") from None
 
 
-def who_received(clients, text):
+def who_received(clients, text, heard=None):
     """The names of the clients (a dict: name -> client) that received the cheep `text`,
-    waiting up to WAIT seconds for all of them together."""
+    waiting up to WAIT seconds for all of them together. Each message they got instead
+    is added to the list `heard`, when given."""
     deadline = time.monotonic() + WAIT
     received = []
     for name, client in clients.items():
         client.settimeout(max(0.05, deadline - time.monotonic()))
         try:
-            if receive_json(client).get("cheep") == text:
+            if (message := receive_json(client)).get("cheep") == text:
                 received.append(name)
+            elif heard is not None:
+                heard.append(message)
         except websocket.WebSocketTimeoutException:
             pass
         finally:

@@ -83,7 +83,7 @@ class Windows:
         self.socket_urls.append(socket.url)
         self.check_host(socket.url, app_host)
         socket.on("socketerror", lambda error: page.socket_errors.append(f"{socket.url}: {error}"))
-        socket.on("framesent", page.frames_sent.append)
+        socket.on("framesent", lambda frame: page.frames_sent.append(frame))
 
     def check_host(self, url, app_host):
         if urlparse(url).netloc == app_host:

@@ -56,10 +56,13 @@ def test_a_cheep_reaches_every_connected_client_sender_included(connect):
     clients = {"sender": connect(), "second client": connect(), "third client": connect()}
     text = unique()
     send_cheep(clients["sender"], "Ada", text)
-    received = who_received(clients, text)
+    heard = []
+    received = who_received(clients, text, heard)
     missed = [name for name in clients if name not in received]
     if missed == ["sender"]:
         raise AssertionError("The other clients received the cheep, but not the sender.")
+    if not received and heard:
+        raise AssertionError(f"Every client heard a message, but none held the cheep as its \"cheep\": {heard[0]!r}.")
     if received == ["sender"]:
         raise AssertionError("The cheep reached only the socket that sent it: the other two never got it.")
     assert not missed, f"The cheep never reached: {', '.join(missed)}."

@@ -129,7 +129,9 @@ def report(app, stage, promises):
     if crashes:
         print()
     for error, places in group_by_error(crashes):
-        say(f"{places[0].sentence[:-1]}" + "".join(f"; and {place.place}" for place in places[1:3]) + ".", indent="")
+        file = places[0].place.split(",")[0] + ", "
+        also = "".join(f"; and {place.place.removeprefix(file)}" for place in places[1:3])
+        say(f"{places[0].sentence[:-1]}{also}.", indent="")
         if unexplained and error == unexplained[0].error:
             say_where_it_is_written(places[0], stage)
     kept = len(promises) - len(failed)
@@ -201,9 +203,12 @@ def say_where_it_is_written(crash, stage):
 
 
 def likeliest(hint, promise):
-    """Sort key: the likeliest cause first. Evidence before a promise's name, a cause
-    that breaks most promises before others, then the lesson's order."""
-    return (not hint.seen_in(promise.printed), not hint.first, *lesson_order(hint))
+    """Sort key: the likeliest cause first. A cause that breaks most promises, seen;
+    then any cause seen; then promises without evidence; each in the lesson's order."""
+    seen = hint.seen_in(promise.printed)
+    if seen and hint.first:  # these come in HINTS in the order they hide each other
+        return (0, HINTS.index(hint), 0)
+    return (1 if seen else 2, *lesson_order(hint))
 
 
 def sections(stage, promises):

@@ -51,20 +51,21 @@ def crashes_in(app, printed):
 
 
 def python_crashes(app, printed):
-    lines = printed.splitlines()
-    for start, line in enumerate(lines):
-        if line.strip() != "Traceback (most recent call last):":
+    """Python's tracebacks: the places it names (File "...", line ...), then the error.
+    A SyntaxError in the file Python runs comes without the "Traceback" line."""
+    places, lines = [], []
+    for line in printed.splitlines():
+        if place := PLACE.match(line):
+            places.append(place)
+        elif (error := ERROR.match(line)) and places:
+            name = error[1].rpartition(".")[2]  # json.decoder.JSONDecodeError: JSONDecodeError
+            if where := yours(app, places):
+                yield Crash(f"{name}: {error[2]}" if error[2] else name, where, text="\n".join([*lines, line]))
+            places, lines = [], []
             continue
-        places = []
-        for end in range(start + 1, len(lines)):
-            if place := PLACE.match(lines[end]):
-                places.append(place)
-            elif error := ERROR.match(lines[end]):
-                name = error[1].rpartition(".")[2]  # json.decoder.JSONDecodeError: JSONDecodeError
-                if place := yours(app, places):
-                    yield Crash(f"{name}: {error[2]}" if error[2] else name, place,
-                                text="\n".join(lines[start : end + 1]))
-                break
+        elif not line.startswith(" "):  # the traceback ended, or has not begun
+            places, lines = [], []
+        lines.append(line)
 
 
 def yours(app, places):

@@ -90,7 +90,9 @@ HINTS = [
         "is None, and handle it.",
         1, "The receive loop",
         tests=("test_ws_keeps_listening_after_a_cheep", "test_echo_keeps_answering"),
-        evidence=r"closed the connection (after the first message|instead of answering)",
+        # json.loads(None): the view read on after the client had gone.
+        evidence=r"closed the connection (after the first message|instead of answering)"
+        r"|must be str, bytes or bytearray, not NoneType",
         first=True,
     ),
     # Causes found in what the failure printed.
@@ -147,7 +149,8 @@ HINTS = [
         tests=("test_the_page_loads_nothing_from_another_host",
                "test_the_page_loads_jquery_from_the_app_itself",
                "test_no_request_leaves_the_apps_own_host"),
-        evidence=r"from elsewhere|not the vendored jQuery|loads no jQuery|jQuery did not load",
+        evidence=r"from elsewhere|not the vendored jQuery|loads no jQuery|jQuery did not load"
+        r"|ReferenceError: (\$|jQuery) is not defined",
         first=True,
     ),
     # The promises, one by one.
@@ -229,7 +232,7 @@ HINTS = [
         "shape",
         'A cheep sent to the clients has exactly the fields type ("cheep"), id, name, cheep '
         'and time: json.dumps({"type": "cheep", **cheep}), with the dict save_cheep() returns.',
-        1, "The JSON protocol",
+        1, "The JSON protocol", evidence=r"but none held the cheep",
         tests=("test_a_broadcast_cheep_has_the_protocols_shape",
                "test_every_stored_cheep_gets_a_larger_id"),
     ),
