@@ -1,11 +1,12 @@
 """Step 2's promises in a real browser: two windows see every cheep live."""
+import contextlib
 import re
 
 import pytest
 from playwright.sync_api import expect
 
 from app_client import post_cheep, unique
-from browser import LIVE, expect_newest, expect_stayed, feed, open_live, send
+from browser import ARRIVES, LIVE, expect_newest, expect_stayed, feed, open_live, send
 from screenshots import side_by_side
 
 
@@ -49,6 +50,10 @@ def test_html_in_a_cheep_is_shown_as_text_and_never_runs(server, windows):
     for attack in attacks:
         send(a, "<b>Mallory</b>", attack)
     for page in (a, b):
+        with contextlib.suppress(AssertionError):  # drawn as text or not: what follows says which
+            expect(feed(page).filter(has_text="Mallory")).to_have_count(2, timeout=ARRIVES)
+        assert page.evaluate("typeof window.pwned") == "undefined", "A script in a cheep ran: it was drawn as HTML."
+        assert page.locator("#feed b").count() == 0, "A name made of HTML was drawn as HTML: the feed holds a <b>."
         expect_newest(page, "<b>Mallory</b>", attacks[-1])
         for attack in attacks:
             expect(page.locator("#feed .text", has_text=attack)).to_have_count(1)

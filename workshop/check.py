@@ -158,16 +158,16 @@ def report(app, stage, promises):
                 say(f'The same cause as "{root.sentence}".')
             elif promise is not root:
                 say(f'Probably a result of the failure of "{root.sentence}".')
-            elif hint.evidence and not hint.seen_in(promise.printed):
-                # A hint that names a cause needs its evidence: without it, say what was seen.
-                say(f"What the test saw: {observed(promise)}")
-                say(f'Read: {LESSONS[hint.lesson]}, section "{hint.section}", which explains this promise.')
-            elif hint is UNKNOWN:
-                say(f"What the test saw: {observed(promise)}")
-                say(hint.says)
             else:
-                say(hint.says)
-                say(f'Read: {LESSONS[hint.lesson]}, section "{hint.section}".')
+                say(f"The test saw: {observed(promise)}")
+                if hint.evidence and not hint.seen_in(promise.printed):
+                    # A hint that names a cause needs its evidence: without it, only what was seen.
+                    say(f'Read: {LESSONS[hint.lesson]}, section "{hint.section}", which explains this promise.')
+                elif hint is UNKNOWN:
+                    say(hint.says)
+                else:
+                    say(hint.says)
+                    say(f'Read: {LESSONS[hint.lesson]}, section "{hint.section}".')
     skipped = {promise.skip_reason for promise in promises if promise.outcome == "skipped"}
     for reason in skipped:
         print(f"\nSkipped: {reason.removeprefix('Skipped: ')}")

@@ -133,7 +133,7 @@ HINTS = [
     ),
     Hint(
         "hard-coded-host",
-        "Build the socket's URL from the page's own address: "
+        "Build the socket's URL from the page's own address, and the path /ws: "
         '(location.protocol === "https:" ? "wss:" : "ws:") + "//" + location.host + "/ws". '
         "A hard-coded :5000 or localhost breaks on any other port or computer.",
         2, "The socket's address",
@@ -251,11 +251,11 @@ HINTS = [
     ),
     Hint(
         "text-not-html",
-        "A script in a cheep ran in the page: the cheep was drawn as HTML. Build the feed item with "
-        'jQuery and put the name and cheep in with .text(): never .html(), nor "<li>" + cheep.cheep + "</li>".',
+        "A name or a cheep made of HTML was drawn as HTML in the page. Build the feed item with jQuery "
+        'and put the name and cheep in with .text(): never .html(), nor "<li>" + cheep.cheep + "</li>".',
         2, "Text, never HTML",
         tests=("test_html_in_a_cheep_is_shown_as_text_and_never_runs",),
-        evidence=r"A script in a cheep ran",
+        evidence=r"A script in a cheep ran|was drawn as HTML",
     ),
     Hint(
         "field-names",
