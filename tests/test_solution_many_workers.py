@@ -261,7 +261,7 @@ def test_with_the_cheeps_in_redis_a_cheep_sent_while_it_is_away_is_refused_with_
     page = first.connect()
     redis_server.stop()
     send_cheep(page, "Ada", unique())
-    assert json.loads(page.recv()) == {
+    assert receive_json(page) == {
         "type": "error",
         "message": "Cheeper cannot reach its storage just now: try again in a moment. Nothing was stored.",
         "retry": True,
