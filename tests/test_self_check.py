@@ -1,4 +1,6 @@
-"""make check: each classic mistake gets its hint, every reference stage passes, and
+"""make check: a crash or a server that does not start is said first; each mistake gets the
+right first hint, with the report's only Read: line; every promise has a hint and every
+hint a mistake; going further keeps every promise; every reference stage passes; and
 SHARE= puts a learner's result on the instructor's board."""
 import os
 import subprocess
@@ -15,6 +17,7 @@ from workshop.hints import HINTS
 from workshop.stages import ROOT, STAGES
 
 MISTAKES = sorted((ROOT / "tests" / "mistakes").glob("*.toml"))
+EXTENSIONS = sorted((ROOT / "tests" / "extensions").glob("*.toml"))
 
 
 def workshop(*arguments):
@@ -36,17 +39,22 @@ def test_every_reference_stage_copied_into_a_fresh_workspace_passes(stage, tmp_p
     assert "FAIL" not in output
 
 
+def changed_copy(spec, app):
+    """Copy the stage a mistake or an extension names into `app`, and make its changes there."""
+    workshop("workspace", "--from", spec["stage"], "--to", str(app))
+    for change in spec["change"]:
+        path = app / change["file"]
+        code = path.read_text()
+        assert change["old"] in code, f"{spec['description']!r} no longer fits {spec['stage']}/{change['file']}"
+        path.write_text(code.replace(change["old"], change["new"], 1))
+
+
 @pytest.mark.parametrize("mistake", MISTAKES, ids=[path.stem for path in MISTAKES])
 @pytest.mark.timeout(300)
 def test_a_mistake_fails_the_check_with_the_right_first_hint(mistake, tmp_path):
     spec = tomllib.loads(mistake.read_text())
     app = tmp_path / "workspace"
-    workshop("workspace", "--from", spec["stage"], "--to", str(app))
-    for change in spec["change"]:
-        path = app / change["file"]
-        code = path.read_text()
-        assert change["old"] in code, f"{mistake.name} no longer fits {spec['stage']}/{change['file']}"
-        path.write_text(code.replace(change["old"], change["new"], 1))
+    changed_copy(spec, app)
 
     section = ["--section", spec["section"]] if "section" in spec else []
     code, output = workshop("check", spec["stage"], "--app", str(app), *section)
@@ -85,6 +93,32 @@ def test_a_section_of_the_solution_is_checked_alone_and_a_wrong_one_is_named_wit
 def test_every_hint_is_proven_by_a_mistake():
     proven = {tomllib.loads(mistake.read_text()).get("hint") for mistake in MISTAKES}
     assert {hint.key for hint in HINTS} - proven == set(), "Hints that no mistake in tests/mistakes/ proves."
+
+
+# The solution's whole check takes many minutes: its copy keeps the promises that a new
+# field or message type can touch, about cheeps on the socket, over HTTP and in storage.
+SOLUTION_PROMISES = ["tests/test_step1_server.py", "tests/test_solution.py",
+                     "tests/test_solution_exactly_once.py", "tests/test_solution_paging.py"]
+
+
+@pytest.mark.parametrize("extension", EXTENSIONS, ids=[path.stem for path in EXTENSIONS])
+@pytest.mark.timeout(600)  # a check starts many servers and a browser: minutes on a busy machine
+def test_an_extension_keeps_every_promise_of_its_stage(extension, tmp_path):
+    """Going further keeps every promise: a copy of a stage with a new field in every cheep,
+    or a new type of message, still passes that stage's check."""
+    spec = tomllib.loads(extension.read_text())
+    app = tmp_path / "workspace"
+    changed_copy(spec, app)
+    if spec["stage"] == "solution":
+        finished = subprocess.run(
+            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-m", "not soak and not many_workers",
+             *SOLUTION_PROMISES], cwd=ROOT, capture_output=True, text=True,
+            env={**os.environ, "CHEEPER_APP": str(app), "CHEEPER_STAGE": "solution"},
+        )
+        assert finished.returncode == 0, finished.stdout + finished.stderr
+    else:
+        code, output = workshop("check", spec["stage"], "--app", str(app))
+        assert code == 0 and "FAIL" not in output, output
 
 
 def test_a_workspace_is_never_overwritten(tmp_path):

@@ -230,8 +230,8 @@ HINTS = [
     ),
     Hint(
         "shape",
-        'A cheep sent to the clients has exactly the fields type ("cheep"), id, name, cheep '
-        'and time: json.dumps({"type": "cheep", **cheep}), with the dict save_cheep() returns.',
+        'A cheep sent to the clients has the fields type ("cheep"), id, name, cheep and time, '
+        'at least: json.dumps({"type": "cheep", **cheep}), with the dict save_cheep() returns.',
         1, "The JSON protocol", evidence=r"but none held the cheep",
         tests=("test_a_broadcast_cheep_has_the_protocols_shape",
                "test_every_stored_cheep_gets_a_larger_id"),
