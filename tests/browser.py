@@ -114,11 +114,26 @@ def expect_live(page, timeout=5000):
     when its handshake failed: no page of this app can go live, so no promise that
     needs one should wait out its time."""
     deadline = time.monotonic() + timeout / 1000
-    while not LIVE.match(page.locator("#status").text_content() or ""):
+    while not LIVE.match(status := status_of(page)):
         assert not page.socket_errors, f"The page's WebSocket could not open: {page.socket_errors[0]}"
-        assert time.monotonic() < deadline, (
-            f"The page never said it was live: #status says {page.locator('#status').text_content()!r}.")
+        if time.monotonic() > deadline:
+            raise AssertionError(why_not_live(page, status, timeout))
         page.wait_for_timeout(20)
+
+
+def status_of(page):
+    """What #status says; "" when the page has none."""
+    status = page.locator("#status")
+    return (status.text_content() or "") if status.count() else ""
+
+
+def why_not_live(page, status, timeout):
+    scripts = page.evaluate("Array.from(document.scripts, script => script.getAttribute('src'))")
+    if not any(source and source.endswith("/cheeper.js") for source in scripts):
+        return f"The page never went live: it loads no cheeper.js (its scripts: {scripts})."
+    if page.locator("#status").count() == 0:
+        return 'The page never said it was live: it has no element with id="status" to say it in.'
+    return f"The page never said it was live within {timeout} ms: #status says {status!r}."
 
 
 def open_as_instructor(windows, server, address="/"):

@@ -86,7 +86,11 @@ class ServerProcess:
             preexec_fn=as_a_shell_starts_it(self.open_files) if os.name == "posix" else None,
         )
         if wait:
-            self.wait_until_ready()
+            try:
+                self.wait_until_ready()
+            except AssertionError:
+                self.kill()  # one that listens elsewhere would hold that port for the tests after it
+                raise
         return self
 
     def command(self):

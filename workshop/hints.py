@@ -64,7 +64,7 @@ HINTS = [
         "no-ws-route",
         "The server answers 404 to a WebSocket: there is no /ws (or /echo) route yet. "
         'Add @app.route("/ws", websocket=True) and its view.',
-        1, "The set of sockets", evidence=r"Handshake status 404", first=True,
+        1, "The set of sockets", evidence=r"Handshake status 404|there is no /ws route", first=True,
     ),
     Hint(
         "not-gevent",
@@ -79,8 +79,7 @@ HINTS = [
         'Write it in each WebSocket route: @app.route("/ws", websocket=True). Without it Flask refuses the '
         "WebSocket request (Werkzeug's WebsocketMismatch) and the connection closes at once.",
         1, "The websocket=True landmine",
-        tests=("test_ws_stays_open_after_the_handshake", "test_echo_answers_a_message",
-               "test_echo_keeps_answering"),
+        tests=("test_ws_stays_open_after_the_handshake",),
         evidence=r"closed the connection as soon as it opened", first=True,
     ),
     Hint(
@@ -89,7 +88,7 @@ HINTS = [
         "receive(). Keep it open with a loop: while True, receive a message, stop when it "
         "is None, and handle it.",
         1, "The receive loop",
-        tests=("test_ws_keeps_listening_after_a_cheep", "test_echo_keeps_answering"),
+        tests=("test_ws_keeps_listening_after_a_cheep",),
         # json.loads(None): the view read on after the client had gone.
         evidence=r"closed the connection (after the first message|instead of answering)"
         r"|must be str, bytes or bytearray, not NoneType",
@@ -104,10 +103,11 @@ HINTS = [
         1, "The broadcast", evidence=r"but not the sender",
     ),
     Hint(
-        "one-set",
-        "The cheep reached only the socket that sent it. Every socket must go into one set that "
-        "all views share: clients = set() once, near the top of server.py. A set made inside ws() "
-        "is a new, empty one for each connection, and holds only that one socket.",
+        "only-the-sender",
+        "The cheep reached only the socket that sent it. ws() must call broadcast(cheep), which "
+        "sends to every socket in the one set all views share; each socket joins it as soon as it "
+        "connects (clients.add(websocket), before the loop); and that set is made once, near the top "
+        "of server.py: one made inside ws() holds only its own socket.",
         1, "The set of sockets", evidence=r"reached only the socket that sent it",
     ),
     Hint(
@@ -149,11 +149,41 @@ HINTS = [
         tests=("test_the_page_loads_nothing_from_another_host",
                "test_the_page_loads_jquery_from_the_app_itself",
                "test_no_request_leaves_the_apps_own_host"),
-        evidence=r"from elsewhere|not the vendored jQuery|loads no jQuery|jQuery did not load"
-        r"|ReferenceError: (\$|jQuery) is not defined",
+        evidence=r"from elsewhere|not the vendored jQuery|loads no jQuery|jQuery did not load",
         first=True,
     ),
+    Hint(
+        "jquery-first",
+        "The page's script ran before jQuery was there: $ is not defined. In index.html, jQuery's "
+        '<script src="/static/jquery.min.js"> must come before <script src="/static/cheeper.js">.',
+        2, "jQuery, from the app itself", evidence=r"ReferenceError: (\$|jQuery) is not defined", first=True,
+    ),
+    Hint(
+        "no-script",
+        "The page loads no cheeper.js, so nothing on it opens a socket: add "
+        '<script src="/static/cheeper.js"></script> to index.html, after jQuery\'s.',
+        2, "What changes", evidence=r"loads no cheeper.js", first=True,
+    ),
+    Hint(
+        "no-status",
+        'The page has no element with id="status", so it cannot say it is live: add '
+        '<p id="status"></p> to index.html, above the feed, for socket.onopen to write into.',
+        2, "What changes", evidence=r'no element with id="status"', first=True,
+    ),
     # The promises, one by one.
+    Hint(
+        "post-method",
+        "POST /api/cheep answered 405 Method Not Allowed: its route takes only GET. Write "
+        '@app.route("/api/cheep", methods=["POST"]).',
+        0, "Posting a cheep", evidence=r"answered 405",
+    ),
+    Hint(
+        "form-fields",
+        "POST /api/cheep answered 400 Bad Request: the view read a field that the request does not "
+        'hold. A form\'s fields are in request.form["name"] and request.form["cheep"] (request.args '
+        "holds only the ?query in the address).",
+        0, "Posting a cheep", evidence=r"answered 400, not 303",
+    ),
     Hint(
         "form",
         'The page needs a <form method="post" action="/api/cheep"> with fields named name '
@@ -218,7 +248,7 @@ HINTS = [
         "echo",
         "/echo should send back every message it receives, in a loop: "
         "websocket.send(message) after each websocket.receive().",
-        1, "The echo warm-up", tests=("test_echo_answers_a_message",),
+        1, "The echo warm-up", tests=("test_echo_answers_a_message", "test_echo_keeps_answering"),
     ),
     Hint(
         "broadcast",

@@ -24,11 +24,12 @@ START_SECONDS = 20  # a cold laptop imports gevent and Flask slowly
 
 def why_it_does_not_start(app):
     """None when the app's server.py starts and listens; otherwise one sentence saying why not."""
+    port = free_port()
     with tempfile.TemporaryDirectory() as scratch:
         environment = {
             **os.environ,
             "HOST": "127.0.0.1",
-            "PORT": str(free_port()),
+            "PORT": str(port),
             "CHEEPER_DB": str(Path(scratch) / "cheeps.db"),
             "PYTHONUNBUFFERED": "1",
         }
@@ -41,8 +42,8 @@ def why_it_does_not_start(app):
             while time.monotonic() < deadline:
                 if server.poll() is not None:
                     return stopped(app, server.returncode, server.stdout.read().decode("utf-8", "replace"))
-                if listens(server):
-                    return None
+                if ports := listening_ports(server):
+                    return None if port in ports else elsewhere(ports[0], port)
                 time.sleep(0.05)
             return None  # still starting: the promises will tell what they find
         finally:
@@ -51,11 +52,18 @@ def why_it_does_not_start(app):
             server.stdout.close()
 
 
-def listens(server):
-    """Whether the server listens for connections, on any port: one on the wrong port still started."""
+def listening_ports(server):
+    """The ports the server listens on, if any yet."""
     with suppress(psutil.Error):
-        return any(connection.status == psutil.CONN_LISTEN for connection in psutil.Process(server.pid).net_connections())
-    return False
+        connections = psutil.Process(server.pid).net_connections()
+        return [connection.laddr.port for connection in connections if connection.status == psutil.CONN_LISTEN]
+    return []
+
+
+def elsewhere(listening, given):
+    return (f"Your server does not listen where it was told: it listens on port {listening}, not on {given}, "
+            "the port the PORT environment variable gave it. Serve on PORT = int(os.environ.get(\"PORT\", "
+            "\"5000\")), as docs/step0-request-response.md shows in \"Where the settings come from\".")
 
 
 def stopped(app, code, printed):
