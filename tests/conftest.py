@@ -70,15 +70,27 @@ def pytest_terminal_summary(terminalreporter):
 def pytest_runtest_makereport(item, call):
     """Add what the app's servers printed, and the errors its pages' JavaScript stopped
     with, to a failed test's report: a traceback there often names the mistake (and
-    the self-check says it first)."""
+    the self-check says it first). An error is worth telling when the test passed, too."""
     report = yield
-    if report.failed:
-        servers = [item.funcargs.get("server"), *getattr(item, "started_servers", [])]
-        for server in filter(None, servers):
-            report.sections.append((f"Captured stderr from {server.url}", server.output()))
-        if "windows" in item.funcargs and item.funcargs["windows"].page_errors:
-            report.sections.append(("Captured stderr from the pages", "\n".join(item.funcargs["windows"].page_errors)))
+    if report.when == "call":
+        item.told = what_the_app_printed(item, report.failed)
+    # The JUnit report the self-check reads takes what a test printed from its teardown.
+    if report.when in ("call", "teardown"):
+        report.sections += getattr(item, "told", [])
     return report
+
+
+def what_the_app_printed(item, failed):
+    """[(section title, text)]: the servers' output and the pages' errors, when the test
+    failed or when they hold an error."""
+    told = []
+    for server in filter(None, [item.funcargs.get("server"), *getattr(item, "started_servers", [])]):
+        if failed or "Traceback" in server.output():
+            told.append((f"Captured stderr from {server.url}", server.output()))
+    windows = item.funcargs.get("windows")
+    if windows and windows.page_errors:
+        told.append(("Captured stderr from the pages", "\n".join(windows.page_errors)))
+    return told
 
 
 def pytest_generate_tests(metafunc):

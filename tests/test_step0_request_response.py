@@ -47,7 +47,7 @@ def test_the_database_is_created_on_first_start_and_keeps_cheeps_across_a_restar
     database = tmp_path / "new" / "cheeps.db"
     database.parent.mkdir()
     server = start_server(database=database)
-    assert database.exists()
+    assert database.exists(), f"The server started, and nothing is at the path that CHEEPER_DB names ({database})."
     kept = unique("kept")
     post_cheep(server, "Ada", kept)
     assert kept in get_page(server).get_text(), why_not_shown(server, kept)

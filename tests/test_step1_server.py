@@ -142,8 +142,11 @@ def test_a_message_that_is_not_json_keeps_the_connection_and_the_server(server, 
     sender, other = connect(), connect()
     sender.send("this is not JSON {")
     text = unique()
-    send_cheep(sender, "Ada", text)
-    reply = receive_json(sender)
+    try:
+        send_cheep(sender, "Ada", text)
+        reply = receive_json(sender)
+    except (websocket.WebSocketException, OSError, AssertionError) as error:
+        raise AssertionError(f"After a message that was not JSON, the next cheep got no answer: {error}") from None
     if reply["type"] == "error":  # the solution says what was wrong; step 1 stays silent
         reply = receive_json(sender)
     assert reply["cheep"] == text

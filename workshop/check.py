@@ -78,7 +78,7 @@ def run_suite(app, stage, verbose=False, only=None):
             sys.executable, "-m", "pytest", *(only or test_files(stage)), "-m", "not soak and not many_workers",
             f"--junitxml={results}", "-p", "no:cacheprovider",
             # Keep what a failed test printed, the servers' output included.
-            "-o", "junit_logging=all", "-o", "junit_log_passing_tests=false",
+            "-o", "junit_logging=all", "-o", "junit_log_passing_tests=true",
         ]
         if not verbose:
             command += ["-q", "--tb=no", "--no-header", "-p", "no:warnings"]
@@ -110,11 +110,14 @@ def read_results(path, app_name):
         elif case.find("skipped") is not None and promise.outcome == "passed":
             promise.outcome = "skipped"
             promise.skip_reason = case.find("skipped").get("message", "")
+        else:  # kept: what a server or page printed is told only when it is an error
+            promise.printed += "\n".join(part.text or "" for part in case.iter("system-err"))
     return list(promises.values())
 
 
 def report(app, stage, promises):
-    """Print the report; return whether every promise was kept (a skip counts as kept).
+    """Print the report; return whether every promise was kept (a skip counts as kept),
+    with no crash on the way.
 
     One cause gets one Read: line. A crash in your own code is said first; then
     the likeliest cause among the failed promises: the hint with evidence (what
@@ -122,7 +125,7 @@ def report(app, stage, promises):
     the earlier one in the lesson before a later one. Every other failed promise
     points to it: fix it, and most of them will likely pass."""
     failed = [promise for promise in promises if promise.outcome == "failed"]
-    crashes = crashes_in(app, "\n".join(promise.printed for promise in failed))
+    crashes = crashes_in(app, "\n".join(promise.printed for promise in promises))
     # A crash a hint's evidence explains (a JSONDecodeError: the invalid-json hint) is said,
     # and that hint is the cause; any other crash is the cause itself.
     unexplained = [crash for crash in crashes if hint_for("", crash.text) is UNKNOWN]
@@ -130,8 +133,8 @@ def report(app, stage, promises):
         print()
     for error, places in group_by_error(crashes):
         file = places[0].place.split(",")[0] + ", "
-        also = "".join(f"; and {place.place.removeprefix(file)}" for place in places[1:3])
-        say(f"{places[0].sentence[:-1]}{also}.", indent="")
+        also = "".join(f"; and {place.place.removeprefix(file)}" for place in places[1:3] if place.place)
+        say(places[0].sentence.removesuffix(".") + also + ".", indent="")
         if unexplained and error == unexplained[0].error:
             say_where_it_is_written(places[0], stage)
     kept = len(promises) - len(failed)
@@ -168,10 +171,13 @@ def report(app, stage, promises):
                 else:
                     say(hint.says)
                     say(f'Read: {LESSONS[hint.lesson]}, section "{hint.section}".')
+    if crashes and not failed:
+        print("\nEvery promise was kept, but the error above happened while they were checked: fix it too, "
+              "then check again.")
     skipped = {promise.skip_reason for promise in promises if promise.outcome == "skipped"}
     for reason in skipped:
         print(f"\nSkipped: {reason.removeprefix('Skipped: ')}")
-    return not failed
+    return not failed and not crashes
 
 
 def observed(promise):
@@ -195,8 +201,8 @@ def say_where_it_is_written(crash, stage):
         return
     found = where_the_lesson_writes(crash.missing_name, stage)
     if found:
-        lesson, section = found
-        say(f'Read: {LESSONS[lesson]}, section "{section}", which writes {crash.missing_name}.')
+        lesson, section, verb = found
+        say(f'Read: {LESSONS[lesson]}, section "{section}", which {verb} {crash.missing_name}.')
     else:
         say(f"No part of the lesson up to here defines {crash.missing_name}: compare its spelling with "
             "the place where you defined it, or write it if you have not yet.")
@@ -256,7 +262,7 @@ def check(app, stage, verbose=False, only=None):
     passed = report(app, stage, promises)
     if passed:
         print(f"\nWell done: {app} keeps every promise of {'this section of ' if only else ''}{TITLES[stage]}.")
-    else:
+    elif any(promise.outcome == "failed" for promise in promises):
         print("\nFix the first thing above that has a Read: line, then check again. "
               "VERBOSE=1 shows everything the tests saw.")
     return passed, promises

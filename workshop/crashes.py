@@ -25,14 +25,14 @@ NOT_CRASHES = ("KeyboardInterrupt", "SystemExit")
 @dataclass(frozen=True)
 class Crash:
     error: str  # "NameError: name 'broadcast' is not defined"
-    place: str  # "workspace/server.py, line 87, in ws"
+    place: str  # "workspace/server.py, line 87, in ws"; "" when no line of the traceback is yours
     in_page: bool = False  # JavaScript in the browser, not Python on the server
     text: str = ""  # the whole traceback, for the hints' evidence
 
     @property
     def sentence(self):
         who = "Your page's JavaScript stopped" if self.in_page else "Your server crashed"
-        return f"{who}: {self.error} — {self.place}."
+        return f"{who}: {self.error}" + (f" — {self.place}." if self.place else "")
 
     @property
     def missing_name(self):
@@ -59,8 +59,9 @@ def python_crashes(app, printed):
             places.append(place)
         elif (error := ERROR.match(line)) and places:
             name = error[1].rpartition(".")[2]  # json.decoder.JSONDecodeError: JSONDecodeError
-            if where := yours(app, places):
-                yield Crash(f"{name}: {error[2]}" if error[2] else name, where, text="\n".join([*lines, line]))
+            # An error with no line of yours: Flask's, say, for a view that returned nothing.
+            yield Crash(f"{name}: {error[2]}" if error[2] else name, yours(app, places) or "",
+                        text="\n".join([*lines, line]))
             places, lines = [], []
             continue
         elif not line.startswith(" "):  # the traceback ended, or has not begun
@@ -93,7 +94,7 @@ def page_crashes(app, printed):
 
 
 def where_the_lesson_writes(name, stage):
-    """(stage, section) of the lesson that writes a definition of `name`, up to this
+    """(stage, section, "writes" or "imports") of the lesson that writes a definition of `name`, up to this
     stage: the first section whose listing (or text, in `code`) writes it, else the first
     whose diff adds it (a line starting with +); None if none does."""
     definition = (rf"(?:def {name}\(|class {name}\b|{name}\s*=[^=]|(?:from \S+ )?import (?:[\w., ]+, )?{name}\b"
@@ -107,5 +108,5 @@ def where_the_lesson_writes(name, stage):
                 elif not in_code and line.startswith("#"):
                     section = line.lstrip("#").strip()
                 elif section and re.match(start + definition, line) if in_code else re.search(f"`{definition}", line):
-                    return index, section
+                    return index, section, "imports" if re.search(rf"import (?:[\w., ]+, )?{name}\b", line) else "writes"
     return None

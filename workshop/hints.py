@@ -45,7 +45,7 @@ HINTS = [
         "try/except ValueError, and continue the loop.",
         1, "The JSON protocol",
         tests=("test_a_message_that_is_not_json_keeps_the_connection_and_the_server",),
-        evidence=r"JSONDecodeError",
+        evidence=r"JSONDecodeError|After a message that was not JSON",
     ),
     Hint(
         "leaving",
@@ -217,7 +217,7 @@ HINTS = [
         "the page and a restart find them.",
         0, "Storing cheeps",
         tests=("test_the_database_is_created_on_first_start_and_keeps_cheeps_across_a_restart",),
-        evidence=r"is not in the SQLite file that CHEEPER_DB names",
+        evidence=r"is not in the SQLite file that CHEEPER_DB names|nothing is at the path that CHEEPER_DB names",
     ),
     Hint(
         "feed-shows-stored",

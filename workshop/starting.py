@@ -69,7 +69,7 @@ def elsewhere(listening, given):
 def stopped(app, code, printed):
     """What to say of a server that stopped as it started, from what it printed."""
     for crash in python_crashes(app, printed):
-        return f"Your server does not start: {crash.error} — {crash.place}."
+        return f"Your server does not start: {crash.error}" + (f" — {crash.place}." if crash.place else "")
     last = next((line.strip() for line in reversed(printed.splitlines()) if line.strip()), "")
     if code == 0 and not last:
         return (f"Your server does not start: {app}/server.py ended at once, without an error, and never "
