@@ -134,14 +134,14 @@ class ServerProcess:
         self.log.seek(0)
         return self.log.read().decode("utf-8", "replace")
 
-    def holds(self, text):
-        """Whether some row of its SQLite file holds `text`: evidence, when a cheep does not
-        show, of whether it was stored at all (whatever the tables are called)."""
+    def rows(self):
+        """Every row of its SQLite file, each as text, whatever the tables are called: evidence,
+        when a cheep does not show, of what was stored."""
         if not self.database.exists():
-            return False
+            return []
         with contextlib.closing(sqlite3.connect(f"file:{self.database}?mode=ro", uri=True)) as db:
             tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-            return any(text in str(row) for table in tables for row in db.execute(f'SELECT * FROM "{table}"'))
+            return [str(row) for table in tables for row in db.execute(f'SELECT * FROM "{table}"')]
 
     def wait_for_exit(self, timeout=START_TIMEOUT):
         """Wait for the server to stop by itself; return what it printed."""

@@ -57,8 +57,12 @@ def test_the_database_is_created_on_first_start_and_keeps_cheeps_across_a_restar
 
 def why_not_shown(server, cheep, when="after it was posted"):
     """What a cheep missing from the page says about where it got lost."""
-    if server.holds(cheep):
+    rows = server.rows()
+    if any(cheep in row for row in rows):
         return f"A cheep is in cheeps.db, but the page does not show it {when}."
+    if rows and "None" in rows[-1]:
+        return (f"The page does not show a cheep {when}, and the newest row in cheeps.db holds None "
+                f"where the name or the cheep should be: {rows[-1]}.")
     return (f"A cheep posted is not in the SQLite file that CHEEPER_DB names, and the page does not show it "
             f"{when}: it was not stored there.")
 

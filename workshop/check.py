@@ -129,14 +129,7 @@ def report(app, stage, promises):
     # A crash a hint's evidence explains (a JSONDecodeError: the invalid-json hint) is said,
     # and that hint is the cause; any other crash is the cause itself.
     unexplained = [crash for crash in crashes if hint_for("", crash.text) is UNKNOWN]
-    if crashes:
-        print()
-    for error, places in group_by_error(crashes):
-        file = places[0].place.split(",")[0] + ", "
-        also = "".join(f"; and {place.place.removeprefix(file)}" for place in places[1:3] if place.place)
-        say(places[0].sentence.removesuffix(".") + also + ".", indent="")
-        if unexplained and error == unexplained[0].error:
-            say_where_it_is_written(places[0], stage)
+    say_crashes(crashes, unexplained, bool(failed), stage)
     kept = len(promises) - len(failed)
     print(f"\n{app} against {TITLES[stage]}: {kept} of {len(promises)} promises kept.\n")
     hints = {promise.test: hint_for(promise.test, promise.printed) for promise in failed}
@@ -185,6 +178,25 @@ def observed(promise):
     line = next((line.strip() for line in promise.printed.splitlines() if line.strip()), "nothing")
     line = re.sub(r"^(AssertionError|Failed): ", "", line)
     return line if len(line) <= 300 else line[:297] + "..."
+
+
+def say_crashes(crashes, unexplained, failed, stage):
+    """Each error once, with up to three places it happened. The first crash no hint
+    explains is the cause: say where the lesson writes the name it missed. When no
+    promise failed, nothing else will say the hint that explains a crash: say it here."""
+    if crashes:
+        print()
+    for error, places in group_by_error(crashes):
+        file = places[0].place.split(",")[0] + ", "
+        others = dict.fromkeys(place.place for place in places[1:] if place.place not in ("", places[0].place))
+        also = "".join(f"; and {place.removeprefix(file)}" for place in list(others)[:2])
+        say(places[0].sentence.removesuffix(".") + also + ".", indent="")
+        if unexplained and error == unexplained[0].error:
+            say_where_it_is_written(places[0], stage)
+        elif not failed and not unexplained and error == crashes[0].error:
+            hint = hint_for("", places[0].text)
+            say(hint.says)
+            say(f'Read: {LESSONS[hint.lesson]}, section "{hint.section}".')
 
 
 def group_by_error(crashes):

@@ -75,9 +75,10 @@ HINTS = [
     ),
     Hint(
         "websocket-flag",
-        "The socket closes as soon as it opens: the route lacks websocket=True. "
-        'Write it in each WebSocket route: @app.route("/ws", websocket=True). Without it Flask refuses the '
-        "WebSocket request (Werkzeug's WebsocketMismatch) and the connection closes at once.",
+        "The socket closes as soon as it opens: the view found no socket to keep. Does the route say "
+        '@app.route("/ws", websocket=True)? Without it Flask refuses the WebSocket request (Werkzeug\'s '
+        'WebsocketMismatch). And does ws() read the socket as request.environ.get("wsgi.websocket"), '
+        "spelt just so?",
         1, "The websocket=True landmine",
         tests=("test_ws_stays_open_after_the_handshake",),
         evidence=r"closed the connection as soon as it opened", first=True,
@@ -89,10 +90,14 @@ HINTS = [
         "is None, and handle it.",
         1, "The receive loop",
         tests=("test_ws_keeps_listening_after_a_cheep",),
-        # json.loads(None): the view read on after the client had gone.
-        evidence=r"closed the connection (after the first message|instead of answering)"
-        r"|must be str, bytes or bytearray, not NoneType",
+        evidence=r"closed the connection (after the first message|instead of answering)",
         first=True,
+    ),
+    Hint(
+        "none-ends-the-loop",
+        "json.loads() got None: receive() returns None once the client has closed the connection, "
+        "and the loop went on. End the loop then, before json.loads(): if message is None: break.",
+        1, "The receive loop", evidence=r"must be str, bytes or bytearray, not NoneType",
     ),
     # Causes found in what the failure printed.
     Hint(
@@ -179,10 +184,9 @@ HINTS = [
     ),
     Hint(
         "form-fields",
-        "POST /api/cheep answered 400 Bad Request: the view read a field that the request does not "
-        'hold. A form\'s fields are in request.form["name"] and request.form["cheep"] (request.args '
-        "holds only the ?query in the address).",
-        0, "Posting a cheep", evidence=r"answered 400, not 303",
+        "The view did not get the form's fields. A form's fields are in request.form[\"name\"] and "
+        'request.form["cheep"], named as in the form (request.args holds only the ?query in the address).',
+        0, "Posting a cheep", evidence=r"answered 400, not 303|holds None where the name or the cheep should be",
     ),
     Hint(
         "form",
