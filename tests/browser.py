@@ -197,6 +197,7 @@ def expect_newest(page, name, text, timeout=ARRIVES):
     try:
         expect(feed(page).first).to_contain_text(text, timeout=timeout)
     except AssertionError:
+        expect_stayed(page)  # a page that reloaded shows what the server drew: say that first
         shown = feed(page).all_inner_texts()
         if not shown:
             raise AssertionError(f"No cheep appeared in #feed within {timeout} ms of sending {text!r}.") from None

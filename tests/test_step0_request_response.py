@@ -24,11 +24,10 @@ def test_posting_a_cheep_redirects_back_to_the_page_with_303(server):
 
 def test_the_feed_shows_every_cheep_newest_first(server):
     first, second = unique("first"), unique("second")
-    post_cheep(server, "Ada", first)
-    post_cheep(server, "Grace", second)
+    posted = [post_cheep(server, "Ada", first), post_cheep(server, "Grace", second)]
     text = get_page(server).get_text()
-    for cheep in (first, second):
-        assert cheep in text, why_not_shown(server, cheep)
+    for cheep, answer in zip((first, second), posted):
+        assert cheep in text, why_not_shown(server, cheep, answer)
     assert text.index(second) < text.index(first), "The newest cheep should come first."
 
 
@@ -49,14 +48,17 @@ def test_the_database_is_created_on_first_start_and_keeps_cheeps_across_a_restar
     server = start_server(database=database)
     assert database.exists(), f"The server started, and nothing is at the path that CHEEPER_DB names ({database})."
     kept = unique("kept")
-    post_cheep(server, "Ada", kept)
-    assert kept in get_page(server).get_text(), why_not_shown(server, kept)
+    posted = post_cheep(server, "Ada", kept)
+    assert kept in get_page(server).get_text(), why_not_shown(server, kept, posted)
     server.restart()
-    assert kept in get_page(server).get_text(), why_not_shown(server, kept, "after a restart")
+    assert kept in get_page(server).get_text(), why_not_shown(server, kept, posted, "after a restart")
 
 
-def why_not_shown(server, cheep, when="after it was posted"):
-    """What a cheep missing from the page says about where it got lost."""
+def why_not_shown(server, cheep, posted, when="after it was posted"):
+    """What a cheep missing from the page says about where it got lost; `posted` is
+    the answer to its POST."""
+    if posted.status_code >= 400:
+        return f"POST /api/cheep answered {posted.status_code}, not 303 (See Other), and the page does not show the cheep."
     rows = server.rows()
     if any(cheep in row for row in rows):
         return f"A cheep is in cheeps.db, but the page does not show it {when}."
