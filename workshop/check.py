@@ -250,7 +250,7 @@ def sections(stage, promises):
 
 
 def say(text, indent="        "):
-    print(textwrap.fill(text, width=88, initial_indent=indent, subsequent_indent=indent))
+    print(textwrap.fill(text, width=88, initial_indent=indent, subsequent_indent=indent, break_on_hyphens=False))
 
 
 def not_starting(app):

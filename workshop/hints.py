@@ -124,16 +124,14 @@ HINTS = [
     ),
     Hint(
         "handler-never-ran",
-        "The form's submit handler never ran: the page sent nothing on its socket, and the browser "
-        "posted the form itself. Check that the selector in $(\"#cheep-form\").on(\"submit\", ...) names "
-        "the form's id exactly as index.html writes it, and that the page loads cheeper.js.",
+        "Check that the selector in $(\"#cheep-form\").on(\"submit\", ...) names the form's id exactly "
+        "as index.html writes it, and that the page loads cheeper.js.",
         2, "Sending from the form", evidence=r"submit handler never ran", first=True,
     ),
     Hint(
         "reloads",
-        "The page reloaded when a cheep was sent, after its handler had sent the cheep on the "
-        "socket: the form still posted itself too. Call event.preventDefault() first thing in the "
-        "form's submit handler.",
+        "Call event.preventDefault() first thing in the form's submit handler, so that the browser "
+        "does not post the form as well.",
         2, "Sending from the form", evidence=r"the form also posted itself", first=True,
     ),
     Hint(
