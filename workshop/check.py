@@ -33,6 +33,7 @@ class Promise:
     test: str  # the test function's name
     outcome: str = "passed"  # passed, failed or skipped
     printed: str = ""  # what its failures printed, for the hints
+    output: str = ""  # what the app's servers and pages printed, for the crashes
     failed_cases: list = field(default_factory=list)
     skip_reason: str = ""
 
@@ -103,15 +104,15 @@ def read_results(path, app_name):
             case_id = case_id.removesuffix("]")
             if case_id != app_name:  # "<app>-<parameters>": name the parameters
                 promise.failed_cases.append(repr(case_id[len(app_name) + 1 :]))
-            promise.printed += "\n".join(
-                [problem.get("message", ""), problem.text or ""]
-                + [part.text or "" for part in case.iter("system-err")]
-            )
+            promise.printed += "\n".join([problem.get("message", ""), problem.text or ""])
         elif case.find("skipped") is not None and promise.outcome == "passed":
             promise.outcome = "skipped"
             promise.skip_reason = case.find("skipped").get("message", "")
-        else:  # kept: what a server or page printed is told only when it is an error
-            promise.printed += "\n".join(part.text or "" for part in case.iter("system-err"))
+        # The servers' output and the pages' errors (tests/conftest.py), kept or not.
+        output = "\n".join(part.text or "" for part in case.iter("system-err"))
+        promise.output += output
+        if problem is not None:
+            promise.printed += "\n" + output
     return list(promises.values())
 
 
@@ -125,7 +126,7 @@ def report(app, stage, promises):
     the earlier one in the lesson before a later one. Every other failed promise
     points to it: fix it, and most of them will likely pass."""
     failed = [promise for promise in promises if promise.outcome == "failed"]
-    crashes = crashes_in(app, "\n".join(promise.printed for promise in promises))
+    crashes = crashes_in(app, "\n".join(promise.output for promise in promises))
     # A crash a hint's evidence explains (a JSONDecodeError: the invalid-json hint) is said,
     # and that hint is the cause; any other crash is the cause itself.
     unexplained = [crash for crash in crashes if hint_for("", crash.text) is UNKNOWN]

@@ -56,7 +56,8 @@ HINTS = [
         tests=("test_a_client_that_leaves_does_not_stop_later_broadcasts",),
         # A broadcast that stopped part way: the sender's socket closed, or some
         # clients got the cheep and others did not.
-        evidence=r"WebSocketError: Socket is dead|closed the WebSocket instead of sending a message"
+        evidence=r"WebSocketError: (Socket is dead|Connection is already closed)"
+        r"|closed the WebSocket instead of sending a message"
         r"|never reached: (?!sender)",
     ),
     # Causes that break every WebSocket promise: told first.
@@ -220,6 +221,12 @@ HINTS = [
         0, "Storing cheeps",
         tests=("test_the_database_is_created_on_first_start_and_keeps_cheeps_across_a_restart",),
         evidence=r"is not in the SQLite file that CHEEPER_DB names|nothing is at the path that CHEEPER_DB names",
+    ),
+    Hint(
+        "locked",
+        "SQLite says the database is locked: a connection still holds a write it never committed. "
+        "In save_cheep(), call db.commit() and db.close() before the return, on every path.",
+        0, "Storing cheeps", evidence=r"database is locked",
     ),
     Hint(
         "feed-shows-stored",
