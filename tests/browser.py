@@ -66,7 +66,7 @@ class Windows:
         if sockets:
             context.route_web_socket("**/ws", sockets)
         page = context.new_page()
-        page.socket_errors = []  # handshakes that failed: see expect_live()
+        page.socket_errors = []  # sockets that failed or closed: see expect_live()
         page.frames_sent = []  # what the page sent on its sockets: see expect_stayed()
         page.on("websocket", lambda socket: self.opened_socket(socket, app_host, page))
         page.errors = []  # what its JavaScript stopped with: see expect_live()
@@ -88,6 +88,7 @@ class Windows:
         self.socket_urls.append(socket.url)
         self.check_host(socket.url, app_host)
         socket.on("socketerror", lambda error: page.socket_errors.append(f"{socket.url}: {error}"))
+        socket.on("close", lambda closed: page.socket_errors.append(f"{socket.url} closed"))
         socket.on("framesent", lambda frame: page.frames_sent.append(frame))
 
     def check_host(self, url, app_host):
@@ -133,8 +134,8 @@ def status_of(page):
 
 def why_it_cannot_go_live(page):
     """Why this page will never say it is live, when that is sure already; else None."""
-    if page.socket_errors:
-        return f"The page's WebSocket could not open: {page.socket_errors[0]}"
+    if page.socket_errors:  # before the page went live: it will not, in time
+        return f"The page's WebSocket failed before the page said it was live: {page.socket_errors[0]}."
     if page.errors:
         return f"The page never went live: its JavaScript stopped with an error, {page.errors[0]}"
     scripts = page.evaluate("Array.from(document.scripts, script => script.getAttribute('src'))")
