@@ -84,7 +84,7 @@ def test_every_promise_has_a_hint_and_every_hint_names_promises_that_exist():
 
 def test_a_section_of_the_solution_is_checked_alone_and_a_wrong_one_is_named_with_the_right_ones(tmp_path):
     code, output = workshop("check", "3", "--app", "solution", "--section", "catching up")
-    assert code == 0 and 'Section "Catching up": all 4 kept.' in output, output
+    assert code == 0 and 'Section "Catching up": 4 of 4 kept, done.' in output, output
     assert "Steps 0 to 2" not in output, "It checked more than the section."
     code, output = workshop("check", "3", "--app", "solution", "--section", "Catching")
     assert code != 0 and 'No promise belongs to a section "Catching"' in output and "'Catching up'" in output

@@ -106,8 +106,10 @@ def test_catch_up_returns_the_cheeps_after_an_id_oldest_first(server):
         # but no key for a cheep sent without one, and never its sender's address.
         assert CHEEP_FIELDS <= set(c) and c["type"] == "cheep", c
         assert "key" not in c and "address" not in c, c
-    assert cheeps_since(server, missed[0]["id"]) == missed[1:]
-    assert cheeps_since(server, missed[-1]["id"]) == []
+    for since, after in [(missed[0]["id"], missed[1:]), (missed[-1]["id"], [])]:
+        answer = cheeps_since(server, since)
+        assert answer == after, (f"GET /api/cheeps?since={since} answered the ids {[c['id'] for c in answer]}, "
+                                 f"not {[c['id'] for c in after]}: the cheeps after {since}, oldest first.")
 
 
 @pytest.mark.parametrize("since", ["abc", "-1", "1.5", "", str(2**63)])  # 2**63: past SQLite's integers

@@ -138,7 +138,7 @@ def report(app, stage, promises):
     for heading, group in sections(stage, promises):
         if heading:
             done = sum(promise.outcome != "failed" for promise in group)
-            print(f"{heading}: {'all ' if done == len(group) else ''}{done}{'' if done == len(group) else f' of {len(group)}'} kept.")
+            print(f"{heading}: {done} of {len(group)} kept{', done' if done == len(group) else ''}.")
             if done == len(group):
                 continue
         for promise in group:

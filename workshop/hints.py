@@ -63,8 +63,8 @@ HINTS = [
     # Causes that break every WebSocket promise: told first.
     Hint(
         "no-ws-route",
-        "The server answers 404 to a WebSocket: there is no /ws (or /echo) route yet. "
-        'Add @app.route("/ws", websocket=True) and its view.',
+        "Nothing answers at /ws (or /echo) yet: add @app.route(\"/ws\", websocket=True) and its view, "
+        "with the path spelt just so.",
         1, "The set of sockets", evidence=r"Handshake status 404|there is no /ws route", first=True,
     ),
     Hint(
