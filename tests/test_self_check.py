@@ -3,6 +3,7 @@ right first hint, with the report's only Read: line; every promise has a hint an
 hint a mistake; going further keeps every promise; every reference stage passes; and
 SHARE= puts a learner's result on the instructor's board."""
 import os
+import socket
 import subprocess
 import sys
 import tomllib
@@ -223,4 +224,20 @@ def test_a_server_that_does_not_start_is_said_first_and_nothing_else_runs(old, n
     assert code == 1
     assert output.startswith("Your server does not start:"), output
     assert says in " ".join(output.split()), output
+    assert "Checking" not in output and "FAIL" not in output, "It ran the promises too."
+
+
+def test_a_server_on_a_port_that_is_taken_is_said_in_one_line(tmp_path):
+    app = tmp_path / "workspace"
+    workshop("workspace", "--from", "step1_server", "--to", str(app))
+    with socket.socket() as taken:  # as when the learner's own server still runs in another terminal
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        server = app / "server.py"
+        server.write_text(server.read_text().replace('int(os.environ.get("PORT", "5000"))', str(port), 1))
+        code, output = workshop("check", "1", "--app", str(app))
+    assert code == 1
+    assert " ".join(output.split()).startswith(
+        f"Your server does not start: it stopped (exit code 1), saying: Cannot listen on 127.0.0.1:{port}"), output
     assert "Checking" not in output and "FAIL" not in output, "It ran the promises too."

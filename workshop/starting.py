@@ -70,11 +70,11 @@ def stopped(app, code, printed):
     """What to say of a server that stopped as it started, from what it printed."""
     for crash in python_crashes(app, printed):
         return f"Your server does not start: {crash.error}" + (f" — {crash.place}." if crash.place else "")
-    last = next((line.strip() for line in reversed(printed.splitlines()) if line.strip()), "")
-    if code == 0 and not last:
+    said = " ".join([line.strip() for line in printed.splitlines() if line.strip()][-5:])
+    if code == 0 and not said:
         return (f"Your server does not start: {app}/server.py ended at once, without an error, and never "
                 "listened for requests. Its last lines must start the server and keep it running.")
-    return f"Your server does not start: it stopped (exit code {code}), saying: {last or 'nothing'}"
+    return f"Your server does not start: it stopped (exit code {code}), saying: {said or 'nothing'}"
 
 
 def free_port():
