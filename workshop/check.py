@@ -22,7 +22,7 @@ from workshop.starting import why_it_does_not_start
 
 # Words a test's name cannot spell.
 SPELLING = {"ctrl c": "Ctrl+C", "ws": "/ws", "json": "JSON", "html": "HTML", "http": "HTTP",
-            "protocols": "protocol's", "apps": "app's", "pages": "page's", "echo": "/echo",
+            "protocols": "protocol's", "apps": "app's", "pages own": "page's own", "echo": "/echo",
             "jquery": "jQuery", "javascript": "JavaScript", "cheeps db": "cheeps.db",
             "browsers": "browser's", "idempotency key": "Idempotency-Key", "kib": "KiB",
             "bystanders": "bystander's", "instructors": "instructor's", "learners": "learner's", "cheeper allowed hosts": "CHEEPER_ALLOWED_HOSTS", "ip": "IP"}
