@@ -223,11 +223,14 @@ def say_where_it_is_written(crash, stage):
 
 def likeliest(hint, promise):
     """Sort key: the likeliest cause first. A cause that breaks most promises, seen;
-    then any cause seen; then promises without evidence; each in the lesson's order."""
+    then a cause seen in what the app printed, then one the test saw; then promises
+    without evidence; each in the lesson's order."""
     seen = hint.seen_in(promise.printed)
     if seen and hint.first:  # these come in HINTS in the order they hide each other
         return (0, HINTS.index(hint), 0)
-    return (1 if seen else 2, *lesson_order(hint))
+    if hint.seen_in(promise.output):  # in what the app itself printed: a traceback, say
+        return (1, *lesson_order(hint))
+    return (2 if seen else 3, *lesson_order(hint))
 
 
 def sections(stage, promises):
