@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from browser import ARRIVES, LIVE, open_as_instructor
 from server_process import ServerProcess
-from workshop.check import test_files
+from workshop.check import Promise, report, test_files
 from workshop.hints import HINTS
 from workshop.stages import ROOT, STAGES
 
@@ -241,3 +241,17 @@ def test_a_server_on_a_port_that_is_taken_is_said_in_one_line(tmp_path):
     assert " ".join(output.split()).startswith(
         f"Your server does not start: it stopped (exit code 1), saying: Cannot listen on 127.0.0.1:{port}"), output
     assert "Checking" not in output and "FAIL" not in output, "It ran the promises too."
+
+
+def test_a_hint_that_names_a_cause_is_given_only_with_its_evidence(capsys):
+    xss = "test_html_in_a_cheep_is_shown_as_text_and_never_runs"
+    without = Promise(xss, "failed", printed="AssertionError: Locator expected to have count 1")
+    report("workspace", 2, [without])
+    said = " ".join(capsys.readouterr().out.split())
+    hint = next(hint for hint in HINTS if hint.key == "text-not-html")
+    assert "The test saw: Locator expected to have count 1" in said
+    assert " ".join(hint.says.split()) not in said, "It blamed HTML with no script seen running."
+
+    seen = Promise(xss, "failed", printed="AssertionError: A script in a cheep ran: it was drawn as HTML.")
+    report("workspace", 2, [seen])
+    assert " ".join(hint.says.split()) in " ".join(capsys.readouterr().out.split())
