@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from browser import ARRIVES, LIVE, open_as_instructor
 from server_process import ServerProcess
-from workshop.check import Promise, report, test_files
+from workshop.check import Promise, promise_files, report
 from workshop.hints import HINTS
 from workshop.stages import ROOT, STAGES
 
@@ -94,7 +94,7 @@ def test_a_mistake_fails_the_check_with_the_right_first_hint(mistake, checked_mi
 def test_every_promise_has_a_hint_and_every_hint_names_promises_that_exist():
     listed = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-         "-m", "not soak and not many_workers", *(str(file) for file in test_files(len(STAGES) - 1))],
+         "-m", "not soak and not many_workers", *(str(file) for file in promise_files(len(STAGES) - 1))],
         cwd=ROOT, capture_output=True, text=True, check=True,
     ).stdout
     promises = {line.split("::")[1].partition("[")[0] for line in listed.splitlines() if "::" in line}

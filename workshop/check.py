@@ -45,7 +45,7 @@ class Promise:
         return words[0].upper() + words[1:]
 
 
-def test_files(stage):
+def promise_files(stage):
     """The test files that hold the promises of this stage and the ones before it."""
     files = []
     for kind in ("test_", "test_browser_"):
@@ -60,7 +60,7 @@ def section_tests(stage, section):
     Raises ValueError, naming the sections, for a section that makes none."""
     hints = [hint for hint in HINTS if hint.lesson == stage and hint.section.lower() == section.strip().lower()]
     names = [test for hint in hints for test in hint.tests]
-    files = {file: Path(file).read_text() for file in test_files(stage)}
+    files = {file: Path(file).read_text() for file in promise_files(stage)}
     tests = [f"{file}::{name}" for name in names for file, code in files.items() if f"def {name}(" in code]
     if not tests:
         known = sorted({hint.section for hint in HINTS if hint.lesson == stage and hint.tests},
@@ -76,7 +76,7 @@ def run_suite(app, stage, verbose=False, only=None):
     with tempfile.TemporaryDirectory() as scratch:
         results = Path(scratch) / "results.xml"
         command = [
-            sys.executable, "-m", "pytest", *(only or test_files(stage)), "-m", "not soak and not many_workers",
+            sys.executable, "-m", "pytest", *(only or promise_files(stage)), "-m", "not soak and not many_workers",
             f"--junitxml={results}", "-p", "no:cacheprovider",
             # Keep what a failed test printed, the servers' output included.
             "-o", "junit_logging=all", "-o", "junit_log_passing_tests=true",
