@@ -72,6 +72,8 @@ def pytest_runtest_makereport(item, call):
     with, to a failed test's report: a traceback there often names the mistake (and
     the self-check says it first). An error is worth telling when the test passed, too."""
     report = yield
+    if report.when == "setup":  # the file's shared server has printed for earlier tests: skip that
+        item.printed_before = {id(server): len(server.output()) for server in servers_of(item)}
     if report.when == "call":
         item.told = what_the_app_printed(item, report.failed)
     # The JUnit report the self-check reads takes what a test printed from its teardown.
@@ -80,13 +82,18 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+def servers_of(item):
+    return list(filter(None, [item.funcargs.get("server"), *getattr(item, "started_servers", [])]))
+
+
 def what_the_app_printed(item, failed):
-    """[(section title, text)]: the servers' output and the pages' errors, when the test
-    failed or when they hold an error."""
+    """[(section title, text)]: what the servers printed during the test, and the pages'
+    errors, when the test failed or when they hold an error."""
     told = []
-    for server in filter(None, [item.funcargs.get("server"), *getattr(item, "started_servers", [])]):
-        if failed or "Traceback" in server.output():
-            told.append((f"Captured stderr from {server.url}", server.output()))
+    for server in servers_of(item):
+        printed = server.output()[getattr(item, "printed_before", {}).get(id(server), 0):]
+        if failed or "Traceback" in printed:
+            told.append((f"Captured stderr from {server.url}", printed + "\n"))
     windows = item.funcargs.get("windows")
     if windows and windows.page_errors:
         told.append(("Captured stderr from the pages", "\n".join(windows.page_errors)))

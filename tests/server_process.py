@@ -139,8 +139,9 @@ class ServerProcess:
         when a cheep does not show, of what was stored."""
         if not self.database.exists():
             return []
-        with contextlib.closing(sqlite3.connect(f"file:{self.database}?mode=ro", uri=True)) as db:
-            tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        with contextlib.closing(sqlite3.connect(f"{self.database.as_uri()}?mode=ro", uri=True)) as db:
+            tables = [row[0] for row in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
             return [str(row) for table in tables for row in db.execute(f'SELECT * FROM "{table}"')]
 
     def wait_for_exit(self, timeout=START_TIMEOUT):

@@ -68,7 +68,8 @@ def test_a_cheep_reaches_every_connected_client_sender_included(connect):
     if missed == ["sender"]:
         raise AssertionError("The other clients received the cheep, but not the sender.")
     if not received and heard:
-        raise AssertionError(f"Every client heard a message, but none held the cheep as its \"cheep\": {heard[0]!r}.")
+        raise AssertionError(f"No client got the cheep, but they got messages that did not hold it as their "
+                             f"\"cheep\": {heard[0]!r}.")
     if received == ["sender"]:
         raise AssertionError("The cheep reached only the socket that sent it: the other two never got it.")
     assert not missed, f"The cheep never reached: {', '.join(missed)}."

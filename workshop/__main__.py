@@ -17,7 +17,6 @@ import shutil
 import sys
 from pathlib import Path
 
-from workshop.check import check, check_progress, section_tests
 from workshop.share import board_name, share, share_address
 from workshop.stages import ROOT, STAGES, stage_index
 
@@ -56,11 +55,16 @@ def main():
     if arguments.command == "workspace":
         return make_workspace(stage, Path(arguments.to))
 
+    # Checking needs pytest, psutil and the rest of requirements-dev.txt; a workspace does not.
+    from workshop.check import check, check_progress, section_tests
+
     app = Path(arguments.app)
     if not (app / "server.py").is_file():
         sys.exit(f"There is no {app / 'server.py'} to check. Create your workspace with: make workspace")
     if arguments.share:  # checked now, so that a mistake in them does not waste a whole check
         url, name = share_address(arguments.share), board_name(arguments.name)
+    if arguments.section and arguments.share:
+        sys.exit("Share a whole step's check with the instructor, not one section: leave out SECTION.")
     if arguments.section and arguments.step is None:
         sys.exit("Name the step the section belongs to: make check STEP=3 SECTION=\"Catching up\".")
     if arguments.step is None:

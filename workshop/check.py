@@ -60,7 +60,7 @@ def section_tests(stage, section):
     Raises ValueError, naming the sections, for a section that makes none."""
     hints = [hint for hint in HINTS if hint.lesson == stage and hint.section.lower() == section.strip().lower()]
     names = [test for hint in hints for test in hint.tests]
-    files = {file: Path(file).read_text() for file in promise_files(stage)}
+    files = {file: Path(file).read_text(encoding="utf-8") for file in promise_files(stage)}
     tests = [f"{file}::{name}" for name in names for file, code in files.items() if f"def {name}(" in code]
     if not tests:
         known = sorted({hint.section for hint in HINTS if hint.lesson == stage and hint.tests},
@@ -217,8 +217,9 @@ def say_where_it_is_written(crash, stage):
         lesson, section, verb = found
         say(f'Read: {LESSONS[lesson]}, section "{section}", which {verb} {crash.missing_name}.')
     else:
-        say(f"No part of the lesson up to here defines {crash.missing_name}: compare its spelling with "
-            "the place where you defined it, or write it if you have not yet.")
+        language = "JavaScript" if crash.in_page else "Python"
+        say(f"{language} does not know the name {crash.missing_name} where your code uses it: compare its "
+            "spelling with the name you meant, and check that it is defined before that line runs.")
 
 
 def likeliest(hint, promise):
@@ -242,13 +243,13 @@ def sections(stage, promises):
     for promise in promises:
         hint = hint_for(promise.test, "")
         if hint.lesson < stage:
-            heading = f"Steps 0 to {stage - 1}, kept from before"
+            heading = f"Steps 0 to {stage - 1}"
         elif hint is UNKNOWN:
             heading = "Other promises"
         else:
             heading = f'Section "{hint.section}"'
         groups.setdefault(heading, []).append(promise)
-    order = [f"Steps 0 to {stage - 1}, kept from before",
+    order = [f"Steps 0 to {stage - 1}",
              *(f'Section "{section}"' for section in lesson_sections(stage)), "Other promises"]
     return sorted(groups.items(), key=lambda group: order.index(group[0]))
 
@@ -278,8 +279,8 @@ def check(app, stage, verbose=False, only=None):
     passed = report(app, stage, promises)
     if passed:
         print(f"\nWell done: {app} keeps every promise of {'this section of ' if only else ''}{TITLES[stage]}.")
-    elif any(promise.outcome == "failed" for promise in promises):
-        print("\nFix the first thing above that has a Read: line, then check again. "
+    else:
+        print("\nFix the first cause above (the one with a Read: line, or the crash), then check again. "
               "VERBOSE=1 shows everything the tests saw.")
     return passed, promises
 

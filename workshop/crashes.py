@@ -6,12 +6,13 @@ check says it first, quoting the error and your file and line.
 """
 import re
 from dataclasses import dataclass
+from itertools import takewhile
 from pathlib import Path
 
 from workshop.stages import LESSONS, ROOT
 
-# The last line of a Python traceback: the error and what it says ("NameError: name 'x' is not defined").
-ERROR = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt))(?::[ \t]*(.*))?$")
+# The line that ends a Python traceback: the error and what it says ("NameError: name 'x' is not defined").
+ERROR = re.compile(r"^([^:\s]+)(?::[ \t]*(.*))?$")
 # A line of a traceback that names a place in a file (a SyntaxError's has no function).
 PLACE = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<function>\S+))?')
 # How tests/conftest.py passes on an error the browser caught in a page.
@@ -57,7 +58,8 @@ def python_crashes(app, printed):
     for line in printed.splitlines():
         if place := PLACE.match(line):
             places.append(place)
-        elif (error := ERROR.match(line)) and places:
+        elif places and line.strip() and not line.startswith(" "):  # the line that ends a traceback
+            error = ERROR.match(line)
             name = error[1].rpartition(".")[2]  # json.decoder.JSONDecodeError: JSONDecodeError
             # An error with no line of yours: Flask's, say, for a view that returned nothing.
             yield Crash(f"{name}: {error[2]}" if error[2] else name, yours(app, places) or "",
@@ -82,31 +84,41 @@ def yours(app, places):
 
 def page_crashes(app, printed):
     for part in printed.split(PAGE_ERROR)[1:]:
-        error, _, stack = part.strip().partition("\n")
-        for place in JS_PLACE.finditer(stack):
-            if "jquery" not in place["path"]:  # jQuery's own lines: the call into it was yours
-                where = f"{Path(app).name}/{place['path']}, line {place['line']}"
-                function = place["function"] and place["function"].split(".")[-1]
-                if function and not function.startswith("<"):
-                    where += f", in {function}"
-                yield Crash(error.strip(), where, in_page=True, text=part)
-                break
+        error, *stack = part.strip().splitlines()
+        stack = list(takewhile(lambda line: line.lstrip().startswith("at "), stack))  # then others' output
+        yield Crash(error.strip(), your_page_place(app, stack), in_page=True, text="\n".join([error, *stack]))
+
+
+def your_page_place(app, stack):
+    """The first line of the stack in your own files, in words; "" when there is none
+    (a syntax error comes without a stack)."""
+    for place in map(JS_PLACE.search, stack):
+        if place and "jquery" not in place["path"]:  # jQuery's own lines: the call into it was yours
+            where = f"{Path(app).name}/{place['path']}, line {place['line']}"
+            function = place["function"] and place["function"].split(".")[-1]
+            return where + (f", in {function}" if function and not function.startswith("<") else "")
+    return ""
 
 
 def where_the_lesson_writes(name, stage):
-    """(stage, section, "writes" or "imports") of the lesson that writes a definition of `name`, up to this
-    stage: the first section whose listing (or text, in `code`) writes it, else the first
-    whose diff adds it (a line starting with +); None if none does."""
+    """(stage, section, "writes" or "imports"): where the lesson, up to this stage, first
+    defines `name`: the first section whose listing (or text, in `code`) does, else the
+    first whose diff adds it (a line starting with +); None if none does."""
+    name = re.escape(name)
     definition = (rf"(?:def {name}\(|class {name}\b|{name}\s*=[^=]|(?:from \S+ )?import (?:[\w., ]+, )?{name}\b"
                   rf"|function {name}\(|(?:var|let|const) {name}\b)")
     for start in (r"^\s*", r"^\+\s*"):
         for index in range(stage + 1):
             section, in_code = None, False
-            for line in (ROOT / LESSONS[index]).read_text().splitlines():
+            for line in (ROOT / LESSONS[index]).read_text(encoding="utf-8").splitlines():
                 if line.startswith("```"):
                     in_code = not in_code
-                elif not in_code and line.startswith("#"):
+                    continue
+                if not in_code and line.startswith("#"):
                     section = line.lstrip("#").strip()
-                elif section and re.match(start + definition, line) if in_code else re.search(f"`{definition}", line):
-                    return index, section, "imports" if re.search(rf"import (?:[\w., ]+, )?{name}\b", line) else "writes"
+                    continue
+                # In a listing, a line that defines it; in the text, `code` that does.
+                found = re.match(start + definition, line) if in_code else re.search(f"`{definition}", line)
+                if section and found:
+                    return index, section, "imports" if "import" in found[0] else "writes"
     return None

@@ -271,7 +271,7 @@ HINTS = [
         "shape",
         'A cheep sent to the clients has the fields type ("cheep"), id, name, cheep and time, '
         'at least: json.dumps({"type": "cheep", **cheep}), with the dict save_cheep() returns.',
-        1, "The JSON protocol", evidence=r"but none held the cheep",
+        1, "The JSON protocol", evidence=r"messages that did not hold it",
         tests=("test_a_broadcast_cheep_has_the_protocols_shape",
                "test_every_stored_cheep_gets_a_larger_id"),
     ),
@@ -631,7 +631,7 @@ def hint_for(test, printed):
 def lesson_sections(stage):
     """The headings of a stage's lesson page, in order (code listings left out)."""
     headings, in_code = [], False
-    for line in (ROOT / LESSONS[stage]).read_text().splitlines():
+    for line in (ROOT / LESSONS[stage]).read_text(encoding="utf-8").splitlines():
         if line.startswith("```"):
             in_code = not in_code
         elif line.startswith("#") and not in_code:
