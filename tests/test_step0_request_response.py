@@ -72,7 +72,7 @@ def why_not_shown(server, cheep, posted, when="after it was posted"):
 def test_ctrl_c_stops_the_server_without_a_traceback(start_server):
     server = start_server()
     output = server.stop()
-    assert "Traceback" not in output, output
+    assert "Traceback" not in output, f"Ctrl+C made the server print a traceback:\n{output}"
 
 
 def test_a_port_in_use_is_explained_not_a_traceback(server_on_a_taken_port):
@@ -80,4 +80,4 @@ def test_a_port_in_use_is_explained_not_a_traceback(server_on_a_taken_port):
     output = server.output()
     assert server.process.returncode != 0
     assert "in use" in output and str(server.port) in output, output
-    assert "Traceback" not in output, output
+    assert "Traceback" not in output, f"A taken port made the server print a traceback:\n{output}"

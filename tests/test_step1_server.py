@@ -168,7 +168,7 @@ def test_ctrl_c_stops_the_server_while_sockets_are_open(start_server):
     server.connect("/echo")
     server.sockets.clear()  # leave them open while the server stops
     output = server.stop()
-    assert "Traceback" not in output, output
+    assert "Traceback" not in output, f"Ctrl+C made the server print a traceback:\n{output}"
 
 
 def test_a_port_in_use_says_how_to_pick_another(server_on_a_taken_port):

@@ -128,8 +128,9 @@ def report(app, stage, promises):
     failed = [promise for promise in promises if promise.outcome == "failed"]
     crashes = crashes_in(app, "\n".join(promise.output for promise in promises))
     # A crash a hint's evidence explains (a JSONDecodeError: the invalid-json hint) is said,
-    # and that hint is the cause; any other crash is the cause itself.
-    unexplained = [crash for crash in crashes if hint_for("", crash.text) is UNKNOWN]
+    # and that hint is the cause. So is one with no line of yours (gevent's own, as Ctrl+C
+    # stops a server without its handler): the promises tell more. Any other is the cause.
+    unexplained = [crash for crash in crashes if crash.place and hint_for("", crash.text) is UNKNOWN]
     say_crashes(crashes, unexplained, bool(failed), stage)
     kept = len(promises) - len(failed)
     print(f"\n{app} against {TITLES[stage]}: {kept} of {len(promises)} promises kept.\n")
@@ -195,9 +196,9 @@ def say_crashes(crashes, unexplained, failed, stage):
         if unexplained and error == unexplained[0].error:
             say_where_it_is_written(places[0], stage)
         elif not failed and not unexplained and error == crashes[0].error:
-            hint = hint_for("", places[0].text)
-            say(hint.says)
-            say(f'Read: {LESSONS[hint.lesson]}, section "{hint.section}".')
+            if (hint := hint_for("", places[0].text)) is not UNKNOWN:
+                say(hint.says)
+                say(f'Read: {LESSONS[hint.lesson]}, section "{hint.section}".')
 
 
 def group_by_error(crashes):

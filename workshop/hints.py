@@ -510,7 +510,7 @@ HINTS = [
     Hint(
         "text",
         "A name or a cheep must show what was written, and only that: store it in NFC (unicodedata), "
-        "refuse control characters, direction controls, text with nothing visible and more than 4 marks "
+        "refuse control characters, direction controls, text with nothing visible and more than 6 marks "
         "on one letter, each with its own sentence; count characters as a reader sees them (regex's \\X), "
         "at most 4 code points each; and draw each name and cheep in its own <bdi>.",
         3, "Text that shows what was written",
