@@ -26,8 +26,14 @@ def typing_line(page, pattern=ANYONE):
 
 
 def says(page):
+    """What the page's typing line says, in words for a test's message."""
     line = typing_line(page)
     return f"it says {line.last.inner_text()!r}" if line.count() else "nothing on it says anyone is typing"
+
+
+def still_says(page):
+    line = typing_line(page)
+    return f"still says {line.last.inner_text()!r}" if line.count() else "no longer says anyone is typing"
 
 
 def typing_frames(page):
@@ -51,7 +57,7 @@ def expect_no_typing_line(page, timeout, what):
     try:
         expect(typing_line(page)).to_have_count(0, timeout=timeout)
     except AssertionError:
-        raise AssertionError(f"{what}, {says(page)}.") from None
+        raise AssertionError(f"{what} {still_says(page)}.") from None
 
 
 def test_while_one_window_types_the_others_say_who_is_typing_and_the_typist_does_not(server, windows):
@@ -61,7 +67,7 @@ def test_while_one_window_types_the_others_say_who_is_typing_and_the_typist_does
     assert typing_line(typist).count() == 0, f"The typist's own window should say nothing of itself: {says(typist)}."
 
 
-def test_the_line_goes_when_that_persons_cheep_arrives(server, windows):
+def test_the_line_goes_when_the_cheep_of_that_person_arrives(server, windows):
     typist, other = open_live(windows, server), open_live(windows, server)
     text = start_typing(typist, "Grace")
     expect_typing_line(other, r"\bGrace is typing", '"Grace is typing…"', typist)

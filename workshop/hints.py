@@ -607,6 +607,48 @@ HINTS = [
                "test_the_board_puts_the_stuck_first_and_shows_any_report_as_text",
                "test_the_instructors_feed_and_board_have_no_serious_accessibility_problems"),
     ),
+    # Going further: typing (lesson 4, docs/going-further-typing.md)
+    Hint(
+        "typing-relay",
+        'A typing message is not a cheep. In the receive loop, look at its "type" first: send a typing '
+        "message on to every socket except the one it came from, then continue, so that it never reaches "
+        "save_cheep().",
+        4, "Passing it on, storing nothing",
+        tests=("test_typing_reaches_every_other_socket_and_never_comes_back_to_the_typist",
+               "test_a_typing_message_is_never_stored"),
+    ),
+    Hint(
+        "typing-name",
+        "A typing message whose name is missing, not text, empty or longer than the form's 32 characters "
+        "must reach nobody, and must not break the loop. Check the name before anything else; when it is "
+        "bad, skip the message quietly, as the loop skips one that is not JSON. Send on a new message, "
+        "built from the name you checked.",
+        4, "A name worth showing",
+        tests=("test_a_typing_message_without_a_proper_name_reaches_nobody_and_breaks_nothing",),
+    ),
+    Hint(
+        "typing-now-and-then",
+        'The page tells the others from the cheep field\'s "input" event: it sends {"type": "typing", '
+        '"name": ...} when the name field is filled in and two seconds or more have passed since it last '
+        "sent one, and sends nothing in between, however fast the keys come.",
+        4, "Telling the others, now and then",
+        tests=("test_typing_fast_tells_the_others_at_most_once_every_two_seconds",),
+        evidence=r"sent no typing message on the page's socket|typing messages, not at most"
+        r"|sent one typing message only",
+    ),
+    Hint(
+        "typing-line",
+        "The line shows who is typing on other pages. onmessage looks at message.type first; each name "
+        "that is typing gets a timer of its own, started again by each of its typing messages, that removes "
+        "it after a few seconds; that person's cheep removes it at once; and the line is set with .text(), "
+        "never .html().",
+        4, "Showing who is typing",
+        tests=("test_while_one_window_types_the_others_say_who_is_typing_and_the_typist_does_not",
+               "test_the_line_goes_when_the_cheep_of_that_person_arrives",
+               "test_the_line_goes_a_few_seconds_after_typing_stops",
+               "test_two_people_typing_at_once_are_both_named",
+               "test_a_name_made_of_html_shows_as_text_in_the_typing_line"),
+    ),
 ]
 
 UNKNOWN = Hint(
