@@ -1,12 +1,10 @@
-"""Cheeper, step 2: the browser half of realtime.
+"""Cheeper, step 2 with a typing indicator (going further).
 
-The server is step 1's, unchanged. What is new is the page: its script
-(static/cheeper.js) opens a WebSocket to /ws, sends cheeps over it instead of
-posting the form, and shows every cheep that arrives, without a reload.
-
-Going further, a typing indicator: while someone types, their page sends
-{"type": "typing", "name": ...} now and then, and the server passes it on to
-every other page. It stores nothing: a typing message is not a cheep.
+The page's script (static/cheeper.js) opens a WebSocket to /ws, sends cheeps
+over it instead of posting the form, and shows every cheep that arrives,
+without a reload. While someone types, it also sends {"type": "typing",
+"name": ...} now and then. The server passes that on to every other page and
+stores nothing: a typing message is not a cheep.
 """
 # gevent swaps Python's blocking network calls for ones that let thousands of
 # connections wait at once. It must patch them before anything else is imported.
