@@ -15,11 +15,16 @@ def send_typing(client, name):
 
 
 def next_message(client):
-    """The next message on a WebSocket client, of any type (receive_json() skips the typing ones)."""
+    """The next message on a WebSocket client, of any type (receive_json() skips the typing ones),
+    decoded when it is JSON; None when none came in time, or the server closed the connection."""
     try:
-        return json.loads(client.recv())
-    except websocket.WebSocketTimeoutException:
+        message = client.recv()
+    except (websocket.WebSocketException, OSError):
         return None
+    try:
+        return json.loads(message) if message else None
+    except ValueError:
+        return message
 
 
 def messages_until_cheep(client, text):
