@@ -1,8 +1,9 @@
-"""Cheeper, step 2: the browser half of realtime.
+"""Cheeper, going further: likes.
 
-The server is step 1's, unchanged. What is new is the page: its script
-(static/cheeper.js) opens a WebSocket to /ws, sends cheeps over it instead of
-posting the form, and shows every cheep that arrives, without a reload.
+Step 2's app, and a ♥ button under each cheep. A page sends {"type": "like", "id": 7}
+over its socket; the server stores the like in the likes table, once for each
+browser, and sends the cheep's new count, {"type": "likes", "id": 7, "count": 3},
+to every page. A browser is known by a random key that the page gave it in a cookie.
 """
 # gevent swaps Python's blocking network calls for ones that let thousands of
 # connections wait at once. It must patch them before anything else is imported.
@@ -12,13 +13,14 @@ monkey.patch_all()
 
 import json
 import os
+import secrets
 import signal
 import sqlite3
 import sys
 from datetime import datetime, timezone
 
 import gevent
-from flask import Flask, redirect, render_template, request
+from flask import Flask, make_response, redirect, render_template, request
 from gevent.pywsgi import WSGIServer
 from geventwebsocket.exceptions import WebSocketError
 from geventwebsocket.handler import WebSocketHandler
@@ -29,6 +31,8 @@ PORT = int(os.environ.get("PORT", "5000"))
 DATABASE = os.environ.get("CHEEPER_DB") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "cheeps.db"
 )
+LIKER = "liker"  # the cookie that holds this browser's key for likes
+A_YEAR = 365 * 24 * 60 * 60  # seconds: how long a browser keeps its key
 
 app = Flask(__name__)
 
@@ -49,6 +53,15 @@ def create_table():
                time  TEXT NOT NULL
            )"""
     )
+    # One row per like. IF NOT EXISTS: a cheeps.db made before likes gains the table
+    # and keeps its cheeps. UNIQUE: one key likes a cheep once, however often it presses.
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS likes (
+               cheep_id INTEGER NOT NULL REFERENCES cheeps (id),
+               key      TEXT NOT NULL,
+               UNIQUE (cheep_id, key)
+           )"""
+    )
     db.commit()
     db.close()
 
@@ -64,18 +77,44 @@ def save_cheep(name, cheep):
     return {"id": cursor.lastrowid, "name": name, "cheep": cheep, "time": time}
 
 
-def all_cheeps():
+def all_cheeps(key):
+    """Every cheep, newest first, with its number of likes, and whether this key liked it."""
     db = connect()
-    cheeps = db.execute("SELECT * FROM cheeps ORDER BY id DESC").fetchall()
+    cheeps = db.execute(
+        """SELECT *,
+                  (SELECT COUNT(*) FROM likes WHERE cheep_id = cheeps.id) AS likes,
+                  EXISTS (SELECT 1 FROM likes WHERE cheep_id = cheeps.id AND key = ?) AS liked
+           FROM cheeps ORDER BY id DESC""",
+        (key,),
+    ).fetchall()
     db.close()
     return cheeps
+
+
+def save_like(cheep_id, key):
+    """Store that this key likes the cheep, unless it did already. Returns the cheep's
+    number of likes and whether this like was new, or None when there is no such cheep."""
+    db = connect()
+    if db.execute("SELECT 1 FROM cheeps WHERE id = ?", (cheep_id,)).fetchone() is None:
+        db.close()
+        return None
+    # OR IGNORE: the same key again would break UNIQUE; it is simply not stored twice.
+    cursor = db.execute("INSERT OR IGNORE INTO likes (cheep_id, key) VALUES (?, ?)", (cheep_id, key))
+    db.commit()
+    count = db.execute("SELECT COUNT(*) FROM likes WHERE cheep_id = ?", (cheep_id,)).fetchone()[0]
+    db.close()
+    return count, cursor.rowcount == 1
 
 
 clients = set()  # the WebSocket of every browser that is connected now
 
 
 def broadcast(cheep):
-    message = json.dumps({"type": "cheep", **cheep})
+    send_to_everyone({"type": "cheep", **cheep})
+
+
+def send_to_everyone(message):
+    message = json.dumps(message)
     # Loop over a copy: while one send waits, another client may join or leave.
     for client in list(clients):
         try:
@@ -84,9 +123,39 @@ def broadcast(cheep):
             clients.discard(client)  # it has gone; the others still get the cheep
 
 
+def answer_like(websocket, data, key):
+    """Store a like and send the cheep's new count to every page, or tell this page
+    alone why not: a refused like stores nothing, and the others hear nothing of it."""
+    cheep_id = data.get("id")
+    # type() and not isinstance(): to Python, true is the number 1. 2**63: SQLite's limit.
+    if type(cheep_id) is not int or not 0 < cheep_id < 2**63:
+        return refuse(websocket, 'A like needs "id", the id of a cheep: a whole number, like 7.')
+    if not key:
+        return refuse(websocket, "This like came without the key the page gives each browser: "
+                                 "open the page, and like from there.")
+    liked = save_like(cheep_id, key)
+    if liked is None:
+        return refuse(websocket, f"There is no cheep {cheep_id} to like.")
+    count, new = liked
+    message = {"type": "likes", "id": cheep_id, "count": count}
+    if new:
+        send_to_everyone(message)
+    else:  # pressed again: nothing changed, so only this page hears the count
+        websocket.send(json.dumps(message))
+
+
+def refuse(websocket, reason):
+    websocket.send(json.dumps({"type": "error", "message": reason}))
+
+
 @app.route("/")
 def index():
-    return render_template("index.html", cheeps=all_cheeps())
+    # A random key for each browser, kept in a cookie that its socket sends back.
+    key = request.cookies.get(LIKER) or secrets.token_hex(16)
+    response = make_response(render_template("index.html", cheeps=all_cheeps(key)))
+    # SameSite=Strict: a page of another site cannot send it, and like in this browser's name.
+    response.set_cookie(LIKER, key, max_age=A_YEAR, httponly=True, samesite="Strict")
+    return response
 
 
 @app.route("/api/cheep", methods=["POST"])
@@ -136,6 +205,9 @@ def ws():
                 data = json.loads(message)
             except ValueError:
                 continue  # not JSON: skip it, and keep the connection open
+            if data.get("type") == "like":
+                answer_like(websocket, data, request.cookies.get(LIKER))
+                continue
             cheep = save_cheep(data["name"], data["cheep"])
             broadcast(cheep)
     except WebSocketError:

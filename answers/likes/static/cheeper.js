@@ -11,7 +11,10 @@ $(function () {
       $("<span class='name'>").text(cheep.name),
       " ",
       $("<span class='text'>").text(cheep.cheep),
-      $("<time>").attr("datetime", cheep.time).text(cheep.time.slice(0, 16).replace("T", " ") + " UTC")
+      $("<time>").attr("datetime", cheep.time).text(cheep.time.slice(0, 16).replace("T", " ") + " UTC"),
+      $("<button type='button' class='like' aria-label='Like' aria-pressed='false'>").text("♥"),
+      " ",
+      $("<span class='likes'>").text(0)
     );
   }
 
@@ -20,8 +23,14 @@ $(function () {
   };
 
   socket.onmessage = function (event) {
-    const cheep = JSON.parse(event.data);
-    $("#feed").prepend(renderCheep(cheep));
+    const message = JSON.parse(event.data);
+    if (message.type === "likes") {
+      $("#feed .cheep[data-id='" + message.id + "'] .likes").text(message.count);
+    } else if (message.type === "error") {
+      $("#status").text(message.message);
+    } else {
+      $("#feed").prepend(renderCheep(message));
+    }
   };
 
   socket.onclose = function () {
@@ -33,5 +42,13 @@ $(function () {
     event.preventDefault(); // no page reload: the cheep goes over the socket instead
     socket.send(JSON.stringify({ type: "cheep", name: $("#name").val(), cheep: $("#cheep").val() }));
     $("#cheep").val("");
+  });
+
+  // One handler on the feed serves every ♥ button, those of cheeps that arrive later too.
+  $("#feed").on("click", ".like", function () {
+    // Number(): the attribute holds the text "7", and the server wants the number 7.
+    const id = Number($(this).closest(".cheep").attr("data-id"));
+    socket.send(JSON.stringify({ type: "like", id: id }));
+    $(this).attr("aria-pressed", "true");
   });
 });
