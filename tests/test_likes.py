@@ -79,7 +79,7 @@ def assert_count(message, cheep_id, count, who):
         f"{who} got {json.dumps(message)}, not {json.dumps(expected)}.")
 
 
-def test_a_like_reaches_every_page_as_the_cheeps_new_count(server, connect):
+def test_a_like_reaches_every_page_as_the_new_count_of_its_cheep(server, connect):
     cheep_id = new_cheep(server)
     ada, grace = connect(cookie=a_browser(server)), connect(cookie=a_browser(server))
     for count, liker in enumerate((ada, grace), start=1):

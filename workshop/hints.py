@@ -616,7 +616,7 @@ HINTS = [
         "\"count\": 3} to every page, or an error to the sender alone, storing nothing; and each page sets "
         "the count of the cheep with that data-id.",
         5, "The button and its messages",
-        tests=("test_a_like_reaches_every_page_as_the_cheeps_new_count",
+        tests=("test_a_like_reaches_every_page_as_the_new_count_of_its_cheep",
                "test_a_bad_like_gets_an_error_and_stores_nothing",
                "test_a_like_in_one_window_raises_the_count_in_every_window",
                "test_the_like_buttons_work_from_the_keyboard_and_have_no_serious_accessibility_problems"),
