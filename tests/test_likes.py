@@ -10,9 +10,8 @@ import sqlite3
 
 import requests
 import websocket
-from bs4 import BeautifulSoup
 
-from app_client import WAIT, post_cheep, unique
+from app_client import WAIT, get_page, post_cheep, unique
 
 NO_SUCH_CHEEP = 10**12  # an id no test's cheep reaches
 
@@ -37,9 +36,7 @@ def new_cheep(server):
 
 def page_as(server, cookie=""):
     """The page, as the server draws it for the browser with this cookie."""
-    response = requests.get(server.url + "/", headers={"Cookie": cookie} if cookie else {})
-    assert response.status_code == 200, f"The page answered {response.status_code}."
-    return BeautifulSoup(response.text, "html.parser")
+    return get_page(server, headers={"Cookie": cookie} if cookie else {})
 
 
 def shown(server, cheep_id, cookie=""):
