@@ -12,8 +12,16 @@ def cheep_shown(page, text):
 
 
 def like_button(page, text):
-    """The ♥ button of the cheep that says `text`: a real button, named "Like"."""
-    return cheep_shown(page, text).get_by_role("button", name="Like")
+    """The ♥ button of the cheep that says `text`: a real button, named "Like". When the
+    cheep has none, say so at once, and what the cheep shows instead."""
+    button = cheep_shown(page, text).get_by_role("button", name="Like")
+    try:
+        expect(button).to_have_count(1, timeout=ARRIVES)
+    except AssertionError:
+        shown = " ".join(" ".join(cheep_shown(page, text).all_inner_texts()).split())
+        raise AssertionError(f"The cheep {text!r} has no button named \"Like\" (a <button> with "
+                             f"aria-label=\"Like\"): it reads {shown!r}.") from None
+    return button
 
 
 def expect_count(page, text, count, after):
@@ -22,15 +30,15 @@ def expect_count(page, text, count, after):
     try:
         expect(likes).to_have_text(str(count), timeout=ARRIVES)
     except AssertionError:
-        shown = likes.all_inner_texts() or "no element of class \"likes\""
-        raise AssertionError(f"{after}, the count under {text!r} shows {shown}, not {count}, within {ARRIVES} ms. "
-                             f"The page's status line says {status_of(page)!r}.") from None
+        if likes.count() == 0:
+            raise AssertionError(f"{after}, the cheep {text!r} has no element of class \"likes\" to show "
+                                 "its count.") from None
+        raise AssertionError(f"{after}, the count under {text!r} reads {likes.first.inner_text()!r}, not {count}, "
+                             f"within {ARRIVES} ms. The page's status line says {status_of(page)!r}.") from None
 
 
 def expect_pressed(page, text, pressed, who):
-    button = like_button(page, text)
-    expect(button).to_have_count(1)
-    seen = button.get_attribute("aria-pressed")
+    seen = like_button(page, text).get_attribute("aria-pressed")
     assert seen == str(pressed).lower(), (
         f"{who}, the ♥ button of {text!r} has aria-pressed={seen!r}, not {str(pressed).lower()!r}.")
 
