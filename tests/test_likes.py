@@ -140,8 +140,8 @@ def test_likes_survive_a_restart_and_each_browser_sees_its_own_pressed(start_ser
             assert next_answer(client, f"a like of cheep {cheep_id}").get("type") == "likes"
     server.restart()
     expected = {
-        "Ada, who liked both": (ada, {first: ("2", "true"), second: ("1", "true")}),
-        "Grace, who liked the first": (grace, {first: ("2", "true"), second: ("1", "false")}),
+        "Ada (who liked both)": (ada, {first: ("2", "true"), second: ("1", "true")}),
+        "Grace (who liked the first)": (grace, {first: ("2", "true"), second: ("1", "false")}),
         "a newcomer": ("", {first: ("2", "false"), second: ("1", "false")}),
     }
     for who, (cookie, cheeps) in expected.items():
