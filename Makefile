@@ -85,7 +85,7 @@ solution-prod: setup
 	  ../$(VENV_PYTHON) -m gunicorn -c gunicorn.conf.py
 
 workspace: setup
-	$(VENV_PYTHON) -m workshop workspace --from $(FROM)
+	$(VENV_PYTHON) -m workshop workspace --from $(FROM) --to $(APP)
 
 run: setup
 	HOST=$(HOST) PORT=$(PORT) $(VENV_PYTHON) $(APP)/server.py

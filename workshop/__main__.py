@@ -84,6 +84,8 @@ def main():
         url, name = share_address(arguments.share), board_name(arguments.name)
     if arguments.section and arguments.share:
         sys.exit("Share a whole step's check with the instructor, not one section: leave out SECTION.")
+    if arguments.share and is_exercise(stage):
+        sys.exit("The instructor's board shows the lesson's steps, 0 to 3: share a step's check, not an exercise's.")
     if arguments.section and arguments.step is None:
         sys.exit("Name the step the section belongs to: make check STEP=3 SECTION=\"Catching up\".")
     if arguments.step is None:
