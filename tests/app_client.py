@@ -90,9 +90,10 @@ def newest_id(server):
     return newest[0]["id"] if newest else 0
 
 
-def get_page(server, address="/"):
-    """The page at an address of the app, as its HTML reads without a script."""
-    response = requests.get(urljoin(server.url, address))
+def get_page(server, address="/", **options):
+    """The page at an address of the app, as its HTML reads without a script
+    (options: requests', such as headers={"Cookie": ...})."""
+    response = requests.get(urljoin(server.url, address), **options)
     assert response.status_code == 200
     return BeautifulSoup(response.text, "html.parser")
 

@@ -649,6 +649,39 @@ HINTS = [
                "test_two_people_typing_at_once_are_both_named",
                "test_a_name_made_of_html_shows_as_text_in_the_typing_line"),
     ),
+    # Going further: likes (stage 5, docs/going-further-likes.md)
+    Hint(
+        "likes-messages",
+        "A press of a cheep's ♥ did not reach every page as its new count. The button must be a real "
+        "<button> named \"Like\", with aria-pressed. A press sends {\"type\": \"like\", \"id\": 7}, the id "
+        "a number (data-id holds text: Number() it); the server answers {\"type\": \"likes\", \"id\": 7, "
+        "\"count\": 3} to every page, or an error to the sender alone, storing nothing; and each page sets "
+        "the count of the cheep with that data-id.",
+        5, "The button and its messages",
+        tests=("test_a_like_reaches_every_page_as_the_new_count_of_its_cheep",
+               "test_a_bad_like_gets_an_error_and_stores_nothing",
+               "test_a_like_in_one_window_raises_the_count_in_every_window",
+               "test_the_like_buttons_work_from_the_keyboard_and_have_no_serious_accessibility_problems"),
+    ),
+    Hint(
+        "likes-once",
+        "One browser's likes of a cheep counted more than once. Store each like with the browser's key "
+        "(from the cookie the page gave it) in a table with UNIQUE (cheep_id, key), and insert with "
+        "INSERT OR IGNORE: the same key again is not stored, and the count stays.",
+        5, "One like per browser",
+        tests=("test_one_browser_likes_a_cheep_once_however_often_it_presses",
+               "test_pressing_like_twice_in_one_window_counts_once"),
+    ),
+    Hint(
+        "likes-drawn",
+        "A page drawn by the server does not show the stored likes. Create the likes table with CREATE TABLE "
+        "IF NOT EXISTS, and have the query of the page count each cheep's likes, and say whether this "
+        "browser's key is among them: the template shows the count and sets aria-pressed from it.",
+        5, "Stored counts, and how a page learns them",
+        tests=("test_likes_survive_a_restart_and_each_browser_sees_its_own_pressed",
+               "test_a_cheeps_db_from_step_2_gains_likes_and_keeps_every_cheep",
+               "test_a_page_loads_with_the_stored_counts_and_its_own_likes_pressed"),
+    ),
 ]
 
 UNKNOWN = Hint(
