@@ -1,8 +1,8 @@
-"""Cheeper, step 2: the browser half of realtime.
+"""Cheeper, step 2 and a user's own feed: /user/Ada shows only Ada's cheeps, live.
 
-The server is step 1's, unchanged. What is new is the page: its script
-(static/cheeper.js) opens a WebSocket to /ws, sends cheeps over it instead of
-posting the form, and shows every cheep that arrives, without a reload.
+Each name in the feed links to that person's page. Its script opens its WebSocket
+at /ws?name=Ada, and the server sends that socket only Ada's cheeps. /ws without
+a name still gets every cheep, as in step 2.
 """
 # gevent swaps Python's blocking network calls for ones that let thousands of
 # connections wait at once. It must patch them before anything else is imported.
@@ -29,6 +29,7 @@ PORT = int(os.environ.get("PORT", "5000"))
 DATABASE = os.environ.get("CHEEPER_DB") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "cheeps.db"
 )
+NAME_LIMIT = 32  # characters in a name, as the form's maxlength allows
 
 app = Flask(__name__)
 
@@ -71,22 +72,72 @@ def all_cheeps():
     return cheeps
 
 
-clients = set()  # the WebSocket of every browser that is connected now
+def cheeps_by(name):
+    db = connect()
+    cheeps = db.execute("SELECT * FROM cheeps WHERE name = ? ORDER BY id DESC", (name,)).fetchall()
+    db.close()
+    return cheeps
+
+
+def name_problem(name):
+    """Why a name asked for in an address is refused, in a sentence; None when it is not."""
+    if len(name) > NAME_LIMIT:
+        return f"A name has at most {NAME_LIMIT} characters, as the form allows, and this one has {len(name)}."
+    return None
+
+
+clients = set()  # the WebSocket of every page that shows everyone's cheeps
+readers = {}  # a name -> the WebSockets of the pages that show only that name's cheeps
+
+
+def join(websocket, name):
+    """Add a page's socket to the set it belongs in: everyone's (name None), or one name's."""
+    if name is None:
+        clients.add(websocket)
+    else:
+        readers.setdefault(name, set()).add(websocket)
+
+
+def leave(websocket, name):
+    if name is None:
+        clients.discard(websocket)
+        return
+    readers.get(name, set()).discard(websocket)
+    # The last page of that name has gone: forget the name, or the dict keeps
+    # an empty set for every name anyone ever looked at.
+    if not readers.get(name):
+        readers.pop(name, None)
 
 
 def broadcast(cheep):
     message = json.dumps({"type": "cheep", **cheep})
+    send_to(clients, message)
+    send_to(readers.get(cheep["name"], set()), message)  # and to the pages of its name only
+
+
+def send_to(sockets, message):
     # Loop over a copy: while one send waits, another client may join or leave.
-    for client in list(clients):
+    for client in list(sockets):
         try:
             client.send(message)
         except WebSocketError:
-            clients.discard(client)  # it has gone; the others still get the cheep
+            sockets.discard(client)  # it has gone; the others still get the cheep
 
 
 @app.route("/")
 def index():
     return render_template("index.html", cheeps=all_cheeps())
+
+
+# path: lets a name hold a slash ("AC/DC"). Names are compared exactly as they
+# were typed: /user/ada is not /user/Ada. A name with no cheeps yet gets an empty
+# page that still goes live, not a 404: anyone may cheep as any name.
+@app.route("/user/<path:name>")
+def user(name):
+    problem = name_problem(name)
+    if problem:
+        return problem + "\n", 400
+    return render_template("index.html", cheeps=cheeps_by(name), user=name)
 
 
 @app.route("/api/cheep", methods=["POST"])
@@ -126,7 +177,11 @@ def ws():
     websocket = request.environ.get("wsgi.websocket")
     if websocket is None:
         return NO_WEBSOCKET_HERE, 400
-    clients.add(websocket)
+    name = request.args.get("name")  # /ws?name=Ada: a page of Ada's cheeps only; /ws: every cheep
+    if name is not None and name_problem(name):
+        websocket.send(json.dumps({"type": "error", "message": name_problem(name)}))
+        return ""  # the connection closes
+    join(websocket, name)
     try:
         while True:
             message = websocket.receive()
@@ -141,7 +196,7 @@ def ws():
     except WebSocketError:
         pass  # the socket was already closed
     finally:
-        clients.discard(websocket)
+        leave(websocket, name)
     return ""
 
 

@@ -3,12 +3,16 @@ $(function () {
   // The socket goes back to the host and port this page came from, so the page
   // works on any port, and over wss: when the page itself came over https:.
   const protocol = location.protocol === "https:" ? "wss:" : "ws:";
-  const socket = new WebSocket(protocol + "//" + location.host + "/ws");
+  // On a person's page (/user/Ada) the feed names them: the server then sends
+  // only their cheeps. encodeURIComponent keeps a name like "Ada & Grace" whole.
+  const user = $("#feed").attr("data-user");
+  const path = user === undefined ? "/ws" : "/ws?name=" + encodeURIComponent(user);
+  const socket = new WebSocket(protocol + "//" + location.host + path);
 
   function renderCheep(cheep) {
     // .text() shows a name or cheep as plain text: "<script>" stays words on the page.
     return $("<li class='cheep'>").attr("data-id", cheep.id).append(
-      $("<span class='name'>").text(cheep.name),
+      $("<a class='name'>").attr("href", "/user/" + encodeURIComponent(cheep.name)).text(cheep.name),
       " ",
       $("<span class='text'>").text(cheep.cheep),
       $("<time>").attr("datetime", cheep.time).text(cheep.time.slice(0, 16).replace("T", " ") + " UTC")
