@@ -1,0 +1,57 @@
+"""Going further, a user's own feed, in a real browser: a person's page goes live,
+and shows only their cheeps as they arrive."""
+from urllib.parse import urljoin, urlparse
+
+from playwright.sync_api import expect
+
+from app_client import post_cheep, unique
+from browser import expect_newest, expect_stayed, feed, open_live, send
+from test_user_feed import page_of, person
+
+
+def test_a_cheep_by_ada_appears_live_on_adas_page_and_not_on_graces(server, windows):
+    ada, grace = person("Ada Lovelace"), person("Grace & Zoë")
+    everyone = open_live(windows, server)
+    adas, graces = open_live(windows, server, page_of(ada)), open_live(windows, server, page_of(grace))
+    by_ada, by_grace, then = unique("by Ada"), unique("by Grace"), unique("Ada again")
+    send(everyone, ada, by_ada)
+    send(everyone, grace, by_grace)
+    send(everyone, ada, then)
+    expect_newest(everyone, ada, then)
+    # Each page shows its cheeps in the order they came: by the time the last one it
+    # should show is there, anyone else's sent before it would be there too.
+    expect_newest(graces, grace, by_grace)
+    expect_newest(adas, ada, then)
+    assert graces.get_by_text(by_ada).count() == 0, (
+        f"Grace's page, {page_of(grace)}, showed a cheep by someone else as it arrived: {by_ada!r}.")
+    assert adas.get_by_text(by_grace).count() == 0, (
+        f"Ada's page, {page_of(ada)}, showed a cheep by someone else as it arrived: {by_grace!r}.")
+    expect(adas.get_by_text(by_ada)).to_have_count(1)
+    for page in (adas, graces):
+        expect_stayed(page, "A cheep arriving")
+
+
+def test_a_name_in_the_live_feed_links_to_their_page_which_goes_live(server, windows):
+    zoe = person("Zoë Ä+1")
+    everyone = open_live(windows, server)
+    first = unique("first")
+    send(everyone, zoe, first)
+    expect_newest(everyone, zoe, first)
+    link = feed(everyone).first.get_by_role("link", name=zoe, exact=True)
+    assert link.count() == 1, f"In a cheep that arrived live, the name {zoe!r} is not a link."
+    address = urljoin(server.url + "/", link.get_attribute("href"))
+    assert address.startswith(server.url + "/"), f"The name {zoe!r} links to another site: {address}."
+    zoes = open_live(windows, server, address.removeprefix(server.url))
+    expect(feed(zoes).first).to_contain_text(first)
+    then = unique("then")
+    post_cheep(server, zoe, then)
+    expect_newest(zoes, zoe, then)
+
+
+def test_the_page_of_a_name_with_no_cheeps_yet_goes_live_and_shows_the_first(server, windows):
+    newcomer = person("Newcomer")
+    page = open_live(windows, server, page_of(newcomer))
+    expect(feed(page)).to_have_count(0)
+    text = unique("first ever")
+    post_cheep(server, newcomer, text)
+    expect_newest(page, newcomer, text)
