@@ -1,18 +1,26 @@
 """Going further, a user's own feed, in a real browser: a person's page goes live,
 and shows only their cheeps as they arrive."""
-from urllib.parse import urljoin, urlparse
+from urllib.parse import urljoin
 
+import requests
 from playwright.sync_api import expect
 
 from app_client import post_cheep, unique
 from browser import expect_newest, expect_stayed, feed, open_live, send
-from test_user_feed import page_of, person
+from test_user_feed import page_of, person, persons_page
+
+
+def open_persons_page(windows, server, name):
+    """A live window on a person's page, once the server answers it (a page that is
+    missing cannot go live, and the test says so first)."""
+    persons_page(server, name)
+    return open_live(windows, server, page_of(name))
 
 
 def test_a_cheep_by_ada_appears_live_on_adas_page_and_not_on_graces(server, windows):
     ada, grace = person("Ada Lovelace"), person("Grace & Zoë")
     everyone = open_live(windows, server)
-    adas, graces = open_live(windows, server, page_of(ada)), open_live(windows, server, page_of(grace))
+    adas, graces = open_persons_page(windows, server, ada), open_persons_page(windows, server, grace)
     by_ada, by_grace, then = unique("by Ada"), unique("by Grace"), unique("Ada again")
     send(everyone, ada, by_ada)
     send(everyone, grace, by_grace)
@@ -41,6 +49,8 @@ def test_a_name_in_the_live_feed_links_to_their_page_which_goes_live(server, win
     assert link.count() == 1, f"In a cheep that arrived live, the name {zoe!r} is not a link."
     address = urljoin(server.url + "/", link.get_attribute("href"))
     assert address.startswith(server.url + "/"), f"The name {zoe!r} links to another site: {address}."
+    answer = requests.get(address)
+    assert answer.status_code == 200, f"The link of {zoe!r} in a cheep that arrived live, {address}, answered {answer.status_code}."
     zoes = open_live(windows, server, address.removeprefix(server.url))
     expect(feed(zoes).first).to_contain_text(first)
     then = unique("then")
@@ -50,7 +60,7 @@ def test_a_name_in_the_live_feed_links_to_their_page_which_goes_live(server, win
 
 def test_the_page_of_a_name_with_no_cheeps_yet_goes_live_and_shows_the_first(server, windows):
     newcomer = person("Newcomer")
-    page = open_live(windows, server, page_of(newcomer))
+    page = open_persons_page(windows, server, newcomer)
     expect(feed(page)).to_have_count(0)
     text = unique("first ever")
     post_cheep(server, newcomer, text)

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from workshop.stages import LESSONS, ROOT
+from workshop.stages import LESSONS, ROOT, stage_index
 
 
 @dataclass(frozen=True)
@@ -606,6 +606,48 @@ HINTS = [
                "test_a_muted_name_is_refused_and_starting_afresh_empties_every_page",
                "test_the_board_puts_the_stuck_first_and_shows_any_report_as_text",
                "test_the_instructors_feed_and_board_have_no_serious_accessibility_problems"),
+    ),
+    # Going further: user-feed
+    Hint(
+        "user-page",
+        "A person's page, /user/<name>, answers 200 with the cheeps whose name is that name and no "
+        "other, newest first (SELECT ... WHERE name = ? ORDER BY id DESC); for a name with no cheeps yet, "
+        "an empty feed, not a 404; and a link back to /.",
+        stage_index("user-feed"), "The page of one person",
+        tests=("test_a_persons_page_shows_only_their_cheeps_newest_first",
+               "test_a_name_with_no_cheeps_yet_gets_an_empty_page_not_a_404",
+               "test_a_persons_page_links_back_to_everyones_cheeps"),
+    ),
+    Hint(
+        "names-in-addresses",
+        "A name goes into an address percent-encoded, and comes out of it whole: each name in the feed "
+        "links to /user/ + the encoded name ({{ cheep.name | urlencode }} in the template, "
+        "encodeURIComponent(cheep.name) in cheeper.js), and a name longer than 32 characters is refused "
+        "with a reason: a 400 for the page, an error message on its socket.",
+        stage_index("user-feed"), "Names in addresses",
+        tests=("test_names_with_spaces_signs_and_unicode_have_their_pages_through_url_encoding",
+               "test_each_name_in_the_feed_links_to_that_persons_page",
+               "test_a_name_too_long_is_refused_with_a_reason_on_the_page_and_the_socket",
+               "test_a_name_in_the_live_feed_links_to_their_page_which_goes_live"),
+    ),
+    Hint(
+        "socket-per-name",
+        "A person's page must get that person's cheeps only. Its script opens the socket at "
+        '"/ws?name=" + encodeURIComponent(the name); the server puts that socket in the set of that '
+        "name (a dict of sets), not in clients, and sends each cheep to clients and to the set of its "
+        "name. /ws with no name still gets every cheep.",
+        stage_index("user-feed"), "A set of sockets per name",
+        tests=("test_a_live_cheep_reaches_the_sockets_of_its_name_and_no_other",
+               "test_the_main_feeds_socket_still_gets_every_cheep",
+               "test_a_cheep_by_ada_appears_live_on_adas_page_and_not_on_graces",
+               "test_the_page_of_a_name_with_no_cheeps_yet_goes_live_and_shows_the_first"),
+    ),
+    Hint(
+        "last-page-of-a-name",
+        "When a page leaves, take only its own socket out of its name's set, and drop the set "
+        "itself only once it is empty: the other pages of that name are still in it.",
+        stage_index("user-feed"), "When a page leaves",
+        tests=("test_when_one_page_of_a_name_leaves_its_other_pages_still_get_its_cheeps",),
     ),
 ]
 
