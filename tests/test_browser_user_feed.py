@@ -17,29 +17,29 @@ def open_persons_page(windows, server, name):
     return open_live(windows, server, page_of(name))
 
 
-def test_a_cheep_by_ada_appears_live_on_adas_page_and_not_on_graces(server, windows):
+def test_a_live_cheep_appears_on_the_page_of_its_name_and_not_on_the_page_of_another(server, windows):
     ada, grace = person("Ada Lovelace"), person("Grace & Zoë")
     everyone = open_live(windows, server)
     adas, graces = open_persons_page(windows, server, ada), open_persons_page(windows, server, grace)
     by_ada, by_grace, then = unique("by Ada"), unique("by Grace"), unique("Ada again")
     send(everyone, ada, by_ada)
     send(everyone, grace, by_grace)
-    send(everyone, ada, then)
-    expect_newest(everyone, ada, then)
-    # Each page shows its cheeps in the order they came: by the time the last one it
-    # should show is there, anyone else's sent before it would be there too.
+    # A page shows cheeps in the order they came: once Grace's is there, Ada's,
+    # sent before it, would be there too if her page had been sent it.
     expect_newest(graces, grace, by_grace)
-    expect_newest(adas, ada, then)
     assert graces.get_by_text(by_ada).count() == 0, (
         f"Grace's page, {page_of(grace)}, showed a cheep by someone else as it arrived: {by_ada!r}.")
+    send(everyone, ada, then)
+    expect_newest(adas, ada, then)
     assert adas.get_by_text(by_grace).count() == 0, (
         f"Ada's page, {page_of(ada)}, showed a cheep by someone else as it arrived: {by_grace!r}.")
     expect(adas.get_by_text(by_ada)).to_have_count(1)
+    expect_newest(everyone, ada, then)
     for page in (adas, graces):
         expect_stayed(page, "A cheep arriving")
 
 
-def test_a_name_in_the_live_feed_links_to_their_page_which_goes_live(server, windows):
+def test_a_name_in_a_cheep_that_arrives_live_links_to_its_page_which_goes_live(server, windows):
     zoe = person("Zoë Ä+1")
     everyone = open_live(windows, server)
     first = unique("first")

@@ -56,7 +56,7 @@ def next_cheeps(client, count, whose):
     return texts
 
 
-def test_a_persons_page_shows_only_their_cheeps_newest_first(server):
+def test_the_page_of_a_name_shows_only_its_cheeps_newest_first(server):
     ada, grace = person("Ada"), person("Grace")
     first, by_grace, then = unique("first"), unique("by Grace"), unique("then")
     post_cheep(server, ada, first)
@@ -75,7 +75,7 @@ def test_a_name_with_no_cheeps_yet_gets_an_empty_page_not_a_404(server):
     assert shown == [], f"The page of a name that never cheeped shows {len(shown)} cheeps, the first {shown[0]!r}."
 
 
-def test_names_with_spaces_signs_and_unicode_have_their_pages_through_url_encoding(server):
+def test_a_name_with_spaces_signs_or_accents_has_its_page_through_percent_encoding(server):
     for name in (person("Ada Lovelace"), person("Zoë Ä 字"), person("A&B=C+D?#%")):
         text = unique()
         post_cheep(server, name, text)
@@ -83,7 +83,7 @@ def test_names_with_spaces_signs_and_unicode_have_their_pages_through_url_encodi
         assert text in shown, f"The page of {name!r}, {page_of(name)}, does not show its cheep {text!r}."
 
 
-def test_each_name_in_the_feed_links_to_that_persons_page(server):
+def test_each_name_in_the_feed_links_to_the_page_of_that_name(server):
     for name in (person("Zoë Lovelace"), person("A&B=C+D?#%")):
         text = unique("linked")
         post_cheep(server, name, text)
@@ -100,7 +100,7 @@ def test_each_name_in_the_feed_links_to_that_persons_page(server):
             f"The link of {name!r}, {link['href']}, leads to a page without that name's cheep.")
 
 
-def test_a_persons_page_links_back_to_everyones_cheeps(server):
+def test_the_page_of_a_name_links_back_to_the_whole_feed(server):
     page = persons_page(server, person("Ada"))
     home = server.url + "/"
     links = [a["href"] for a in page.find_all("a", href=True)]
@@ -148,7 +148,7 @@ def test_a_live_cheep_reaches_the_sockets_of_its_name_and_no_other(server, conne
     assert got == [first, then], f"The socket at {socket_of(ada)} got {got}, not only Ada's {[first, then]}."
 
 
-def test_the_main_feeds_socket_still_gets_every_cheep(server, connect):
+def test_a_socket_at_ws_with_no_name_still_gets_every_cheep(server, connect):
     everyone, adas = connect(), connect(socket_of(person("Ada")))
     texts = [unique("by Ada"), unique("by Grace")]
     post_cheep(server, person("Ada"), texts[0])

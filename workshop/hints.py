@@ -614,9 +614,9 @@ HINTS = [
         "other, newest first (SELECT ... WHERE name = ? ORDER BY id DESC); for a name with no cheeps yet, "
         "an empty feed, not a 404; and a link back to /.",
         stage_index("user-feed"), "The page of one person",
-        tests=("test_a_persons_page_shows_only_their_cheeps_newest_first",
+        tests=("test_the_page_of_a_name_shows_only_its_cheeps_newest_first",
                "test_a_name_with_no_cheeps_yet_gets_an_empty_page_not_a_404",
-               "test_a_persons_page_links_back_to_everyones_cheeps"),
+               "test_the_page_of_a_name_links_back_to_the_whole_feed"),
     ),
     Hint(
         "names-in-addresses",
@@ -625,10 +625,10 @@ HINTS = [
         "encodeURIComponent(cheep.name) in cheeper.js), and a name longer than 32 characters is refused "
         "with a reason: a 400 for the page, an error message on its socket.",
         stage_index("user-feed"), "Names in addresses",
-        tests=("test_names_with_spaces_signs_and_unicode_have_their_pages_through_url_encoding",
-               "test_each_name_in_the_feed_links_to_that_persons_page",
+        tests=("test_a_name_with_spaces_signs_or_accents_has_its_page_through_percent_encoding",
+               "test_each_name_in_the_feed_links_to_the_page_of_that_name",
                "test_a_name_too_long_is_refused_with_a_reason_on_the_page_and_the_socket",
-               "test_a_name_in_the_live_feed_links_to_their_page_which_goes_live"),
+               "test_a_name_in_a_cheep_that_arrives_live_links_to_its_page_which_goes_live"),
     ),
     Hint(
         "socket-per-name",
@@ -638,8 +638,8 @@ HINTS = [
         "name. /ws with no name still gets every cheep.",
         stage_index("user-feed"), "A set of sockets per name",
         tests=("test_a_live_cheep_reaches_the_sockets_of_its_name_and_no_other",
-               "test_the_main_feeds_socket_still_gets_every_cheep",
-               "test_a_cheep_by_ada_appears_live_on_adas_page_and_not_on_graces",
+               "test_a_socket_at_ws_with_no_name_still_gets_every_cheep",
+               "test_a_live_cheep_appears_on_the_page_of_its_name_and_not_on_the_page_of_another",
                "test_the_page_of_a_name_with_no_cheeps_yet_goes_live_and_shows_the_first"),
     ),
     Hint(
