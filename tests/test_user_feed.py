@@ -2,7 +2,7 @@
 at /ws?name=Ada gets only hers, live. /ws without a name still gets every cheep."""
 import json
 import uuid
-from urllib.parse import quote, urljoin, urlparse
+from urllib.parse import quote, urljoin
 
 import pytest
 import requests
