@@ -56,9 +56,9 @@ class Windows:
         self.socket_urls = []
         self.page_errors = []  # errors the pages' JavaScript stopped with, for a failed test's report
 
-    def open(self, server, javascript=True, sockets=None):
-        """A window on the app. `sockets`, a function, is handed each WebSocket the page
-        opens to /ws (Playwright's WebSocketRoute): it can hold, drop or pass messages."""
+    def open(self, server, javascript=True, sockets=None, address="/"):
+        """A window on the app's page at `address`. `sockets`, a function, is handed each WebSocket
+        the page opens to /ws (Playwright's WebSocketRoute): it can hold, drop or pass messages."""
         context = self.browser.new_context(viewport=WINDOW_SIZE, java_script_enabled=javascript)
         self.contexts.append(context)
         app_host = urlparse(server.url).netloc
@@ -71,7 +71,7 @@ class Windows:
         page.on("websocket", lambda socket: self.opened_socket(socket, app_host, page))
         page.errors = []  # what its JavaScript stopped with: see expect_live()
         page.on("pageerror", lambda error: self.page_error(page, error))
-        page.goto(server.url + "/")
+        page.goto(server.url + address)
         return page
 
     def page_error(self, page, error):
@@ -106,10 +106,10 @@ LIVE = re.compile(r"^\s*Live")  # the status line once the socket is open
 ARRIVES = 2000  # milliseconds: a live cheep shows in every window within this
 
 
-def open_live(windows, server):
-    """A window on the app whose socket is open. window.stayed marks this page
-    load: it is gone if the page reloads or navigates."""
-    page = windows.open(server)
+def open_live(windows, server, address="/"):
+    """A window on the app (its page at `address`) whose socket is open. window.stayed
+    marks this page load: it is gone if the page reloads or navigates."""
+    page = windows.open(server, address=address)
     expect_live(page)
     page.evaluate("window.stayed = true")
     return page

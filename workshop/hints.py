@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from workshop.stages import LESSONS, ROOT
+from workshop.stages import LESSONS, ROOT, stage_index
 
 
 @dataclass(frozen=True)
@@ -681,6 +681,48 @@ HINTS = [
         tests=("test_likes_survive_a_restart_and_each_browser_sees_its_own_pressed",
                "test_a_cheeps_db_from_step_2_gains_likes_and_keeps_every_cheep",
                "test_a_page_loads_with_the_stored_counts_and_its_own_likes_pressed"),
+    ),
+    # Going further: user-feed
+    Hint(
+        "user-page",
+        "A person's page, /user/<name>, answers 200 with the cheeps whose name is that name and no "
+        "other, newest first (SELECT ... WHERE name = ? ORDER BY id DESC); for a name with no cheeps yet, "
+        "an empty feed, not a 404; and a link back to /.",
+        stage_index("user-feed"), "The page of one person",
+        tests=("test_the_page_of_a_name_shows_only_its_cheeps_newest_first",
+               "test_a_name_with_no_cheeps_yet_gets_an_empty_page_not_a_404",
+               "test_the_page_of_a_name_links_back_to_the_whole_feed"),
+    ),
+    Hint(
+        "names-in-addresses",
+        "A name goes into an address percent-encoded, and comes out of it whole: each name in the feed "
+        "links to /user/ + the encoded name ({{ cheep.name | urlencode }} in the template, "
+        "encodeURIComponent(cheep.name) in cheeper.js), and a name longer than 32 characters is refused "
+        "with a reason: a 400 for the page, an error message on its socket.",
+        stage_index("user-feed"), "Names in addresses",
+        tests=("test_a_name_with_spaces_signs_or_accents_has_its_page_through_percent_encoding",
+               "test_each_name_in_the_feed_links_to_the_page_of_that_name",
+               "test_a_name_too_long_is_refused_with_a_reason_on_the_page_and_the_socket",
+               "test_a_name_in_a_cheep_that_arrives_live_links_to_its_page_which_goes_live"),
+    ),
+    Hint(
+        "socket-per-name",
+        "A person's page must get that person's cheeps only. Its script opens the socket at "
+        '"/ws?name=" + encodeURIComponent(the name); the server puts that socket in the set of that '
+        "name (a dict of sets), not in clients, and sends each cheep to clients and to the set of its "
+        "name. /ws with no name still gets every cheep.",
+        stage_index("user-feed"), "A set of sockets per name",
+        tests=("test_a_live_cheep_reaches_the_sockets_of_its_name_and_no_other",
+               "test_a_socket_at_ws_with_no_name_still_gets_every_cheep",
+               "test_a_live_cheep_appears_on_the_page_of_its_name_and_not_on_the_page_of_another",
+               "test_the_page_of_a_name_with_no_cheeps_yet_goes_live_and_shows_the_first"),
+    ),
+    Hint(
+        "last-page-of-a-name",
+        "When a page leaves, take only its own socket out of its name's set, and drop the set "
+        "itself only once it is empty: the other pages of that name are still in it.",
+        stage_index("user-feed"), "When a page leaves",
+        tests=("test_when_one_page_of_a_name_leaves_its_other_pages_still_get_its_cheeps",),
     ),
 ]
 
