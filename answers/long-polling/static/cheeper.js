@@ -490,6 +490,7 @@ $(function () {
   function startPolling() {
     polling = true;
     retryDelay = firstRetryDelay;
+    setStatus("live", pollingStatus); // plain requests just went through: the first GET waits, and that is live
     unsentCheeps().forEach(post); // each with its key: one the socket did deliver is stored once
     checkRemovals();
     poll();
