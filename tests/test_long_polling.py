@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+import websocket
 
 from app_client import (
     ONE_PERSON_PER_ADDRESS, new_key, newest_id, post_json, receive_json, send_cheep, unique, wait_until,
@@ -76,23 +77,38 @@ def test_a_wrong_wait_is_refused_with_a_reason(server, address):
     assert "wait" in response.text.lower(), f"{address} was refused without saying why: {response.text!r}."
 
 
-def test_waiting_gets_count_with_sockets_against_the_limit_for_one_address(start_server):
+def test_a_waiting_get_past_the_limit_of_live_pages_for_one_address_is_refused_with_a_reason(start_server):
     server = start_server(env={**ONE_PERSON_PER_ADDRESS, "CHEEPER_SOCKETS_PER_ADDRESS": "3", **SERVER_SETTINGS})
     since = newest_id(server)
-    server.connect()
-    server.connect()  # two sockets; one waiting GET makes three
-    with ThreadPoolExecutor(1) as background:
-        waiting = background.submit(wait_for_cheeps, server, since)
-        refused = wait_until(lambda: wait_for_cheeps(server, since)[0].status_code == 429, WAITS)
-        assert refused, "With 2 sockets and 1 waiting GET open, and 3 allowed, one more waiting GET was not refused."
-        response, _ = wait_for_cheeps(server, since)
-        assert response.status_code == 429 and "close a few" in response.text, (
-            f"A waiting GET past the limit was answered {response.status_code}: {response.text!r}."
-        )
-        waiting.result()
-    # The limit is for what is open now: with the waiting GET answered, a page may wait again.
+    sockets = [server.connect() for _ in range(3)]
+    refused = wait_until(lambda: wait_for_cheeps(server, since)[0].status_code == 429, WAITS)
+    assert refused, "With 3 sockets open from one address, and 3 allowed, a waiting GET was not refused."
     response, _ = wait_for_cheeps(server, since)
-    assert response.status_code == 200, f"With the first waiting GET answered, the next got {response.text!r}."
+    assert "close a few" in response.text, f"A waiting GET past the limit was refused with {response.text!r}."
+    sockets[0].close()  # the limit is for what is open now: one page fewer, and a page may wait
+    response, _ = wait_for_cheeps(server, since)
+    assert response.status_code == 200, f"With a socket closed, a waiting GET was still refused: {response.text!r}."
+
+
+def test_waiting_gets_count_against_the_limit_of_sockets_for_one_address(start_server):
+    waits = 5  # seconds: the waiting GETs are still waiting while sockets try to open
+    server = start_server(env={**ONE_PERSON_PER_ADDRESS, "CHEEPER_SOCKETS_PER_ADDRESS": "2", "CHEEPER_WAIT_SECONDS": str(waits)})
+    since = newest_id(server)
+
+    def socket_refused():
+        try:
+            server.connect().close()  # opened: a waiting GET is not counted yet
+            return False
+        except websocket.WebSocketBadStatusException as refusal:
+            return refusal
+
+    with ThreadPoolExecutor(2) as background:
+        waiting = [background.submit(wait_for_cheeps, server, since) for _ in range(2)]
+        refusal = wait_until(socket_refused, waits - 1)
+        assert refusal, "With 2 waiting GETs from one address, and 2 allowed, a socket still opened."
+        assert refusal.status_code == 429, f"The socket past the limit was refused with {refusal.status_code}."
+        for request in waiting:
+            request.result()
 
 
 @pytest.mark.many_workers
