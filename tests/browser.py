@@ -59,8 +59,14 @@ class Windows:
     def open(self, server, javascript=True, sockets=None, address="/"):
         """A window on the app's page at `address`. `sockets`, a function, is handed each WebSocket
         the page opens to /ws (Playwright's WebSocketRoute): it can hold, drop or pass messages."""
+    def open(self, server, javascript=True, sockets=None, script=None):
+        """A window on the app. `sockets`, a function, is handed each WebSocket the page
+        opens to /ws (Playwright's WebSocketRoute): it can hold, drop or pass messages.
+        `script`, JavaScript, runs in the page before the page's own scripts."""
         context = self.browser.new_context(viewport=WINDOW_SIZE, java_script_enabled=javascript)
         self.contexts.append(context)
+        if script:
+            context.add_init_script(script)
         app_host = urlparse(server.url).netloc
         context.route("**/*", lambda route: self.allow_app_only(route, app_host))
         if sockets:

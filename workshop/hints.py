@@ -724,6 +724,40 @@ HINTS = [
         stage_index("user-feed"), "When a page leaves",
         tests=("test_when_one_page_of_a_name_leaves_its_other_pages_still_get_its_cheeps",),
     ),
+    # Going further: long-polling
+    Hint(
+        "long-poll-wait",
+        "GET /api/cheeps?since=<id>&wait=1 must answer at once when a newer cheep is stored; otherwise wait "
+        "on a gevent Event that the place sending each cheep to this worker's pages sets (so a cheep from "
+        "another worker wakes it too), read the storage again when it wakes, and answer [] after "
+        "CHEEPER_WAIT_SECONDS. A wait that is not 1, or without since, gets a 400 with a reason.",
+        stage_index("long-polling"), "Waking the waiting requests",
+        tests=("test_a_waiting_get_answers_at_once_when_a_newer_cheep_is_stored",
+               "test_a_waiting_get_answers_as_soon_as_a_cheep_is_sent",
+               "test_a_waiting_get_answers_an_empty_list_when_no_cheep_comes_in_time",
+               "test_a_wrong_wait_is_refused_with_a_reason",
+               "test_a_waiting_get_on_one_worker_answers_when_a_cheep_is_posted_to_another"),
+    ),
+    Hint(
+        "long-poll-limit",
+        "A waiting GET holds a page live, as a socket does: count them together against "
+        "CHEEPER_SOCKETS_PER_ADDRESS, both when a GET starts to wait and when a socket opens, "
+        "and refuse the one past the limit with 429 and a reason.",
+        stage_index("long-polling"), "Waiting counts as a socket",
+        tests=("test_a_waiting_get_past_the_limit_of_live_pages_for_one_address_is_refused_with_a_reason",
+               "test_waiting_gets_count_against_the_limit_of_sockets_for_one_address"),
+    ),
+    Hint(
+        "long-poll-switch",
+        "When sockets close before they ever open while a plain GET to the server gets an answer, the page "
+        "must switch to long polling: say so in #status, ask with since= the newest id it has, skip ids it "
+        "shows already, and POST its cheeps with their keys. A server that is away is no blocked network: "
+        "keep trying the socket then.",
+        stage_index("long-polling"), "When the page switches",
+        tests=("test_on_a_network_that_blocks_websockets_the_page_goes_live_by_long_polling_and_says_so",
+               "test_no_cheep_is_lost_or_doubled_when_a_live_page_switches_to_long_polling",
+               "test_a_server_that_restarts_is_no_blocked_network_the_page_comes_back_on_a_websocket"),
+    ),
 ]
 
 UNKNOWN = Hint(
