@@ -1,4 +1,4 @@
-"""Every cheep to every connected page, without waiting for the slow ones.
+"""Every cheep to every connected page of its room, without waiting for the slow ones.
 
 A broadcast builds the cheep's frame once, and writes it to every page's
 socket. The network takes it at once from any page that reads; for a page that
@@ -6,8 +6,9 @@ stopped reading, it waits in that page's outbox (see CheckedWebSocket.write in
 sockets.py), so the page holds up nobody else. When its outbox is full, it is
 dropped; it reconnects and catches up when it can.
 
-The instructor's removals go to every page the same way (announce), and what
-only the instructor's pages need to know (mutes, the room's progress), to those.
+The instructor's removals go to every page of every room the same way
+(announce), and what only the instructor's pages need to know (mutes, the
+workshop's progress), to those.
 """
 import json
 from contextlib import contextmanager
@@ -20,32 +21,36 @@ import instructor
 import protocol
 from sockets import frame
 
-listeners = set()  # the WebSocket of every page connected now
-instructors = set()  # those of them on the instructor's pages
+rooms = {}  # room -> the WebSocket of every page of that room connected now ("": the shared room)
+instructors = set()  # those of them on the instructor's pages, in any room
 FOR_THE_INSTRUCTOR = {"muted", "unmuted", "progress"}  # message types only the instructor's pages get
 
 
 @contextmanager
-def listening(websocket, for_the_instructor=False):
-    """Broadcast to this page for as long as the with-block runs."""
-    listeners.add(websocket)
+def listening(websocket, room="", for_the_instructor=False):
+    """Broadcast the room's cheeps to this page for as long as the with-block runs."""
+    rooms.setdefault(room, set()).add(websocket)
     if for_the_instructor:
         instructors.add(websocket)
     try:
         yield
     finally:
-        listeners.discard(websocket)
+        rooms[room].discard(websocket)
+        if not rooms[room]:  # its last page left: forget the room, or every name ever opened stays
+            del rooms[room]
         instructors.discard(websocket)
 
 
 def broadcast(cheep):
-    send_to(listeners, protocol.cheep_message(cheep))
+    """A cheep to the pages of its room only (a cheep without "room" is the shared room's)."""
+    send_to(rooms.get(cheep.get("room", ""), ()), protocol.cheep_message(cheep))
 
 
 def announce(message):
-    """A removal to every page; a mute or a report to the instructor's pages."""
+    """A removal to every page of every room; a mute or a report to the instructor's pages."""
     instructor.hear(message)
-    send_to(instructors if message["type"] in FOR_THE_INSTRUCTOR else listeners, message)
+    everyone = [websocket for pages in rooms.values() for websocket in pages]
+    send_to(instructors if message["type"] in FOR_THE_INSTRUCTOR else everyone, message)
 
 
 def send_to(pages, message):

@@ -4,8 +4,8 @@ CheckedHandler meets every connection before Cheeper's own code runs. It
 refuses a connection at once when the server is full, or when one address holds
 too many; closes one whose request does not arrive whole and soon, or whose
 head is too big; answers only to the names Cheeper is known by; and refuses,
-before the handshake, sockets opened by other sites' pages and too many sockets
-from one address. A socket it opens is a CheckedWebSocket (sockets.py).
+before the handshake, sockets opened by other sites' pages, too many sockets
+from one address, and sockets to a room whose name breaks the rules. A socket it opens is a CheckedWebSocket (sockets.py).
 """
 import base64
 import io
@@ -22,6 +22,7 @@ from geventwebsocket.handler import WebSocketHandler
 from geventwebsocket.websocket import Stream
 
 import limits
+import protocol
 from sockets import SEND_BUFFER, CheckedWebSocket, open_sockets
 
 # Other sites whose pages may open the socket, separated by spaces:
@@ -207,6 +208,12 @@ class CheckedHandler(WebSocketHandler):
                 "429 Too Many Requests",
                 f"At most {limits.SOCKETS_PER_ADDRESS} sockets from one address: close a few Cheeper pages.",
             )
+        parts = self.environ.get("PATH_INFO", "").split("/")
+        if len(parts) > 2 and parts[1] == "r":  # /r/<room>/ws: a room's socket
+            try:
+                protocol.check_room(parts[2])
+            except protocol.InvalidCheep as error:
+                raise Refused("400 Bad Request", str(error)) from None
 
     def opens_a_socket(self):
         """Whether gevent-websocket would answer this request with a handshake."""

@@ -2,7 +2,8 @@
 
 client -> server   {"type": "cheep", "name": "...", "cheep": "...", "key": "<optional>"}
 server -> client   {"type": "cheep", "id": 7, "name": "...", "cheep": "...", "time": "<ISO-8601, UTC>"}
-                   (and "key", when the cheep was sent with one)
+                   (and "key", when the cheep was sent with one; and "room", when it
+                   belongs to a room other than the shared one)
 server -> client   {"type": "error", "message": "<why your last message was refused>"}
                    (and "key", when the refused cheep had one; "retry": true, when
                    the same cheep may be stored if it is sent again in a moment)
@@ -36,6 +37,12 @@ PAGE = 50  # cheeps on the page, and in an answer of GET /api/cheeps unless it a
 LONGEST_PAGE = 200  # cheeps in one answer of GET /api/cheeps, at most
 MESSAGE_LIMIT = 4096  # bytes in one WebSocket message: a cheep needs far fewer
 KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")  # a crypto.randomUUID() fits, or 32 hex digits
+# A room's name is one part of its address, /r/<name>: short, lowercase, and
+# spelt the same in every browser and terminal, so no two rooms look alike.
+ROOM = re.compile(r"[a-z0-9-]{1,30}")
+SHARED_ROOM = ""  # the room everyone shares, at /: every cheep stored before rooms is in it
+# Who a cheep sent as plain text is from (curl -d 'hello' http://.../r/python): it has no name field.
+PLAIN_TEXT_NAME = "Anonymous"
 
 
 class InvalidCheep(ValueError):
@@ -91,6 +98,16 @@ def read_instructor_message(data):
     if "value" in fields and not isinstance(data["value"], str):
         raise InvalidCheep('"value" must be the name or address that was muted, as a string.')
     return data
+
+
+def check_room(name):
+    """Return a room's name from an address, or raise InvalidCheep saying the rules."""
+    if not ROOM.fullmatch(name):
+        raise InvalidCheep(
+            f'There is no room "{name[:40]}": a room\'s name is 1 to 30 lowercase letters, digits or "-", '
+            "such as /r/python or /r/week-2."
+        )
+    return name
 
 
 def read_key(data, field="key"):
@@ -173,6 +190,8 @@ def is_server_message(message):
         return False  # type(...) is int: True and False are ints to isinstance()
     if "what" in fields and message["what"] not in ("name", "address"):
         return False
+    if "room" in message and not (isinstance(message["room"], str) and ROOM.fullmatch(message["room"])):
+        return False  # a cheep of a room names it; one of the shared room has no "room"
     if message["type"] == "progress":  # and the first promise not kept: a string, or None
         return "failing" in message and (message["failing"] is None or isinstance(message["failing"], str))
     return True

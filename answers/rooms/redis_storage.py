@@ -11,9 +11,15 @@ A cheep the instructor removes stays in its place, emptied and marked removed
 afresh hides every cheep at once, in one step however many there are: the ids
 up to that moment are never read again (their items stay in the list, unread).
 Each removal is pushed onto a second list, whose places number them in order.
+
+A cheep of a room holds its "room"; one of the room everyone shares has none,
+like every cheep stored before rooms. A room's page reads the list and skips the
+other rooms' cheeps: simple, and quick for a workshop's thousands of cheeps.
+(With millions, each room would want a list of its own cheeps' ids.)
 """
 import json
 import os
+from collections import Counter
 from datetime import datetime, timezone
 
 import redis
@@ -21,6 +27,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 KEY = "cheeper:cheeps"
+BLOCK = 200  # cheeps read at once while skipping other rooms' cheeps
 IDS_BY_KEY = "cheeper:keys"  # a hash: a cheep's key -> its id
 REMOVALS = "cheeper:removals"  # a list: {"id": ...} for one cheep, {"up_to": ...} for all so far
 GONE_UP_TO = "cheeper:gone-up-to"  # every cheep up to this id was removed at once (start afresh)
@@ -51,8 +58,8 @@ return {id, 1}
 """)
 
 
-def save_cheep(name, cheep, key=None, address=None):
-    """Store a cheep; return it with its id, and True. A key stored before stores
+def save_cheep(name, cheep, key=None, address=None, room=""):
+    """Store a cheep in a room; return it with its id, and True. A key stored before stores
     nothing: that returns the cheep stored with it (with "removed": True, if the
     instructor removed it), and False."""
     time = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -61,6 +68,8 @@ def save_cheep(name, cheep, key=None, address=None):
         stored["key"] = key
     if address is not None:
         stored["address"] = address
+    if room:
+        stored["room"] = room
     if key is None:
         cheep_id = db.rpush(KEY, json.dumps(stored))  # the list's new length: this cheep's place
         return as_cheep(cheep_id, stored), True
@@ -81,42 +90,54 @@ def gone_up_to():
     return int(db.get(GONE_UP_TO) or 0)
 
 
-def newest_cheeps(limit, before=None):
-    """The newest `limit` cheeps (before the id `before`, when given), newest first.
+def newest_cheeps(limit, before=None, room=""):
+    """The newest `limit` cheeps of a room (before the id `before`, when given), newest first.
     LRANGE walks the list from its nearer end in blocks of many cheeps, so even
     a page from the middle of 50,000 costs well under a millisecond. Removed
-    cheeps are skipped: a page that held some reads on until it has `limit`."""
+    cheeps and other rooms' are skipped: a page that held some reads on until it has `limit`."""
     newest = db.llen(KEY)  # the id of the newest cheep: ids are places in the list, from 1
     oldest = gone_up_to()  # the ids up to here were all removed at once
     end = newest + 1 if before is None else min(before, newest + 1)  # the page ends before this id
     cheeps = []
     while len(cheeps) < limit and end - 1 > oldest:
-        start = max(end - 1 - (limit - len(cheeps)), oldest)  # the list counts from 0: id 1 is at 0
+        start = max(end - 1 - max(limit - len(cheeps), BLOCK), oldest)  # the list counts from 0: id 1 is at 0
         items = db.lrange(KEY, start, end - 2)
         read = [as_cheep(start + 1 + index, json.loads(item)) for index, item in enumerate(items)]
-        cheeps += [cheep for cheep in reversed(read) if not cheep.get("removed")]
+        cheeps += [cheep for cheep in reversed(read) if shown_in(cheep, room)]
         end = start + 1
-    return cheeps
+    return cheeps[:limit]
 
 
-def cheeps_since(cheep_id, limit=-1):
-    """The cheeps stored after cheep_id, oldest first: the first `limit` of them
+def shown_in(cheep, room):
+    """Whether a stored cheep is on the pages of this room (None: of any room)."""
+    return not cheep.get("removed") and room in (None, cheep.get("room", ""))
+
+
+def cheeps_since(cheep_id, limit=-1, room=None):
+    """The cheeps stored after cheep_id in a room, oldest first: the first `limit` of them
     (-1: every one). The list counts from 0, so the cheep after cheep_id is at
-    index cheep_id. Removed cheeps are skipped."""
+    index cheep_id. Removed cheeps and other rooms' are skipped. room=None: every
+    room's, for a worker catching up (relay.py)."""
     start = max(cheep_id, gone_up_to())
     cheeps = []
     while limit < 0 or len(cheeps) < limit:
         # Redis takes indexes up to 2**63 - 1 only, and ids go as far.
-        end = -1 if limit < 0 else min(start + limit - len(cheeps) - 1, 2**63 - 1)
+        end = -1 if limit < 0 else min(start + max(limit - len(cheeps), BLOCK) - 1, 2**63 - 1)
         items = db.lrange(KEY, start, end)
         if not items:
             break
         read = [as_cheep(start + 1 + index, json.loads(item)) for index, item in enumerate(items)]
-        cheeps += [cheep for cheep in read if not cheep.get("removed")]
+        cheeps += [cheep for cheep in read if shown_in(cheep, room)]
         start += len(items)
         if limit < 0:
             break  # every one was read at once
-    return cheeps
+    return cheeps if limit < 0 else cheeps[:limit]
+
+
+def rooms():
+    """Every room that holds cheeps, and how many, the busiest first."""
+    counts = Counter(cheep.get("room", "") for cheep in cheeps_since(0))  # every room's
+    return sorted(counts.items(), key=lambda room: (-room[1], room[0]))
 
 
 def newest_id():

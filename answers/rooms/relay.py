@@ -5,7 +5,8 @@ side by side, on one machine or several, behind one address.
 
 A worker sends a cheep it stored to its own pages at once, as before, and
 publishes it on a Redis channel; every other worker hears it there and sends it
-to its pages. Redis forwards a message only to the workers listening at that
+to its pages. One channel carries every room's cheeps: each cheep names its
+room, and each worker sends it to that room's pages only (broadcasting.py). Redis forwards a message only to the workers listening at that
 moment, so a worker that lost Redis for a while reads what it missed from
 storage when it is back. Its own pages go on getting its own cheeps meanwhile.
 The instructor's removals, mutes and the room's progress travel the same way.
@@ -161,7 +162,9 @@ class Relay:
             # listening comes from storage: the cheeps since the oldest one it
             # remembers, skipping those its pages had already, and the removals;
             # the mutes and the board, from Redis.
-            for cheep in self.storage.cheeps_since(min(self.sent)):
+            # Every room's (room=None): each goes to the pages of its own room. Ids
+            # count across rooms, so self.sent still tells which were sent already.
+            for cheep in self.storage.cheeps_since(min(self.sent), room=None):
                 self.send_to_my_pages(cheep)
             for removal in self.storage.removals_since(self.newest_removal):
                 self.announce_to_my_pages(protocol.removal_message(removal))

@@ -8,6 +8,8 @@ Nobody can slow down or knock over the others: not a slow or vanished page,
 not a flood of messages or connections from one laptop, not another site's page.
 The instructor can take a cheep back from every page, mute, start afresh, and
 see the room's progress (instructor.py, and docs/instructor-guide.md).
+Rooms: /r/<room> is a room's page, with its own cheeps, socket and catch-up;
+/ is the room everyone shares (docs/going-further-rooms.md).
 
 The rules a cheep follows, and the errors about it, live in protocol.py, the
 SQLite code in storage.py, sending to every page in broadcasting.py, what one
@@ -95,36 +97,58 @@ def visitor():
     return request.environ.get("cheeper.visitor") or limits.visitor(request.remote_addr)
 
 
-def save(name, text, key=None):
-    """Store a cheep; return it, and whether it is new. A key stored before gives
-    back the cheep stored with it. Raises InvalidCheep when it cannot be stored."""
+def save(name, text, key=None, room=protocol.SHARED_ROOM):
+    """Store a cheep in a room; return it, and whether it is new. A key stored before
+    gives back the cheep stored with it. Raises InvalidCheep when it cannot be stored."""
     address = visitor().address
     if instructor.refuses(name, address):
         raise InvalidCheep(protocol.MUTED, 403)
     try:
-        cheep, new = storage.save_cheep(name, text, key, address)
+        cheep, new = storage.save_cheep(name, text, key, address, room)
     except storage.Unavailable as error:
         app.logger.warning("A cheep was not stored: %s", error)
         raise InvalidCheep(protocol.STORAGE_AWAY, 503, retry=True) from None
     if cheep.get("removed"):  # sent again, after the instructor removed it
         raise InvalidCheep(protocol.REMOVED, 410)
-    if (cheep["name"], cheep["cheep"]) != (name, text):  # the key of another cheep
+    if (cheep["name"], cheep["cheep"], cheep.get("room", "")) != (name, text, room):  # the key of another cheep
         raise InvalidCheep(protocol.KEY_REUSED, 422)
     return cheep, new
 
 
-@app.route("/")
-def index():
-    """The newest page of cheeps; /?before=<id>, the page of cheeps older than that."""
+@app.before_request
+def check_the_room():
+    """Every address with a room in it (/r/<room>, and its socket and catch-up)
+    checks the room's name first. (CheckedHandler checks a socket's, before the handshake.)"""
+    room = (request.view_args or {}).get("room")
+    if not room:  # no room in the address, or the shared room's
+        return None
+    try:
+        protocol.check_room(room)
+    except InvalidCheep as error:
+        return refuse(str(error)) if request.method == "POST" or "/api/" in request.path else plain(error, 400)
+    return None
+
+
+def plain(reason, status):
+    return f"{reason}\n", status, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+@app.route("/", defaults={"room": protocol.SHARED_ROOM})
+@app.route("/r/<room>")
+def index(room):
+    """The newest page of a room's cheeps (/: the room everyone shares); ?before=<id>,
+    the page of cheeps older than that."""
     try:
         before = read_number("before")
     except InvalidCheep as error:
-        return f"{error}\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
+        return plain(error, 400)
     # The removals first: one made while the cheeps are read is told to the page again, which does no harm.
     newest_removal = storage.newest_removal()
-    cheeps = storage.newest_cheeps(protocol.PAGE + 1, before)  # one more: is there an older page?
+    cheeps = storage.newest_cheeps(protocol.PAGE + 1, before, room)  # one more: is there an older page?
     page = render_template(
         "index.html",
+        room=room,
+        room_url=url_for("index", room=room),
         instructor=instructor.has_session(request),
         muted=instructor.muted,
         newest_removal=newest_removal,
@@ -140,6 +164,24 @@ def index():
     return page, {"Cache-Control": "no-store"}
 
 
+@app.route("/r/<room>/", methods=["GET", "POST"])
+def room_with_a_slash(room):
+    """/r/python/ is /r/python: a room is one name, with no sub-rooms under it.
+    308, not 301: a POST sent there stays a POST."""
+    return redirect(url_for("index", room=room), code=308)
+
+
+@app.route("/r/<room>/<path:rest>")
+def no_sub_rooms(room, rest):
+    return plain(f"Rooms have no sub-rooms: /r/{room} is a room, and /r/{room}/{rest} is nothing.", 404)
+
+
+@app.route("/rooms")
+def rooms():
+    """Every room in use, with how many cheeps it holds: a link to each."""
+    return render_template("rooms.html", rooms=storage.rooms()), {"Cache-Control": "no-store"}
+
+
 def read_number(field, what="a cheep id"):
     """The cheep id (or the other number `what` says) in ?field=, or None when the address has none."""
     if field not in request.args:
@@ -152,13 +194,26 @@ def read_number(field, what="a cheep id"):
     return int(value)
 
 
+@app.route("/", methods=["POST"], defaults={"room": protocol.SHARED_ROOM})
+@app.route("/r/<room>", methods=["POST"])
+def post_to_room(room):
+    """A cheep POSTed to a room's own address: as the form, as JSON, or as plain text
+    (curl -d 'hello' http://.../r/python), whose whole body is the cheep, from PLAIN_TEXT_NAME."""
+    return post_cheep(room, plain_text_too=True)
+
+
 @app.route("/api/cheep", methods=["POST"])
-def post_cheep():
+def post_cheep(room=protocol.SHARED_ROOM, plain_text_too=False):
     """A cheep from the form (a page without JavaScript) or as JSON (curl, scripts)."""
     if not visitor().cheeps.allow():  # the same allowance as the person's sockets
         return too_fast()
     try:
-        data = request.get_json(silent=True) if request.is_json else request.form
+        if request.is_json:
+            data = request.get_json(silent=True)
+        elif plain_text_too and sent_as_plain_text():
+            data = {"name": protocol.PLAIN_TEXT_NAME, "cheep": request.get_data().decode("utf-8", "replace")}
+        else:
+            data = request.form
     except RecursionError:  # JSON nested thousands deep
         data = None
     if not isinstance(data, dict):
@@ -169,21 +224,33 @@ def post_cheep():
         # the form, in a hidden field.
         key = protocol.read_key(request.headers, "Idempotency-Key") or protocol.read_key(data)
         name, text = protocol.check_cheep(data)
-        cheep, new = save(name, text, key)  # stored first: a broadcast cheep is never lost
+        cheep, new = save(name, text, key, room)  # stored first: a broadcast cheep is never lost
     except InvalidCheep as error:
         return refuse(str(error), error.status)
     if new:
         broadcast(cheep)
-    if request.is_json:
+    if data is not request.form:  # JSON or plain text, from a script or curl: the cheep as stored
         return jsonify(protocol.cheep_message(cheep)), 201
     # 303 See Other: the browser follows it with a GET, so reloading the page
-    # afterwards does not post the same cheep again.
-    return redirect("/", code=303)
+    # afterwards does not post the same cheep again. Back to the room it was sent to.
+    return redirect(url_for("index", room=room), code=303)
 
 
-@app.route("/api/cheeps")
-def cheeps_page():
-    """One page of cheeps, as JSON. ?since=<id>: the cheeps after it, oldest first
+def sent_as_plain_text():
+    """Whether a POST's body is a cheep as plain text: sent as text/plain, or as
+    curl -d 'hello' sends it, called a form but with no "name" or "cheep" in it."""
+    body = request.get_data()  # kept: a form is read from it next
+    if request.mimetype == "text/plain":
+        return True
+    return request.mimetype == "application/x-www-form-urlencoded" and bool(body) and not (
+        {"name", "cheep"} & set(request.form)
+    )
+
+
+@app.route("/api/cheeps", defaults={"room": protocol.SHARED_ROOM})
+@app.route("/r/<room>/api/cheeps")
+def cheeps_page(room):
+    """One page of a room's cheeps, as JSON. ?since=<id>: the cheeps after it, oldest first
     (what a reconnecting page missed). Otherwise the newest, or with ?before=<id>
     the ones older than it, newest first (the feed, page by page). When more are
     left, a Link header gives the address of the next page."""
@@ -196,16 +263,16 @@ def cheeps_page():
         return refuse(str(error))
     # One more than asked for: if it comes, there is a next page, after the last one sent.
     if since is not None:
-        cheeps = storage.cheeps_since(since, limit + 1)
+        cheeps = storage.cheeps_since(since, limit + 1, room)
     else:
-        cheeps = storage.newest_cheeps(limit + 1, before)
+        cheeps = storage.newest_cheeps(limit + 1, before, room)
     headers = {}
     if len(cheeps) > limit:  # a Link header: HTTP's own way to link pages (RFC 8288), as GitHub's API does
         last = cheeps[limit - 1]["id"]
         if since is not None:
-            next_page = url_for("cheeps_page", since=last, limit=limit)
+            next_page = url_for("cheeps_page", room=room, since=last, limit=limit)
         else:
-            next_page = url_for("cheeps_page", before=last, limit=limit)
+            next_page = url_for("cheeps_page", room=room, before=last, limit=limit)
         headers["Link"] = f'<{next_page}>; rel="next"'
     return jsonify([protocol.cheep_message(cheep) for cheep in cheeps[:limit]]), headers
 
@@ -363,27 +430,29 @@ def echo():
     return ""
 
 
-@app.route("/ws", websocket=True)
-def ws():
+@app.route("/ws", websocket=True, defaults={"room": protocol.SHARED_ROOM})
+@app.route("/r/<room>/ws", websocket=True)
+def ws(room):
+    """A page's socket: it hears the cheeps of its room, and each cheep it sends goes into that room."""
     websocket = request.environ.get("wsgi.websocket")
     if websocket is None:
         return NO_WEBSOCKET_HERE, 400
     cheeps = visitor().cheeps  # shared with the person's other sockets, and their POSTs
     # Checked as the socket opens: the handshake carries the cookie and the page's Origin.
     for_the_instructor = instructor.may_act(request)
-    with broadcasting.listening(websocket, for_the_instructor):
+    with broadcasting.listening(websocket, room, for_the_instructor):
         try:
             while True:
                 message = websocket.receive()
                 if message is None:  # the client closed the connection
                     break
-                answer(websocket, message, cheeps, for_the_instructor)
+                answer(websocket, message, cheeps, for_the_instructor, room)
         except WebSocketError:
             pass  # it was closed meanwhile: dropped, or the server is stopping
     return ""
 
 
-def answer(websocket, message, cheeps, for_the_instructor=False):
+def answer(websocket, message, cheeps, for_the_instructor=False, room=protocol.SHARED_ROOM):
     """Store a cheep and send it to every page, answer a ping, carry out the
     instructor's message, or say what is wrong."""
     allowed = cheeps.allow()  # every message counts, a refused one too
@@ -405,7 +474,7 @@ def answer(websocket, message, cheeps, for_the_instructor=False):
         if not allowed:
             raise InvalidCheep(protocol.TOO_FAST, retry=True)
         name, text = protocol.check_cheep(data)
-        cheep, new = save(name, text, key)
+        cheep, new = save(name, text, key, room)
     except InvalidCheep as error:
         # Only the sender hears about it; the connection stays open.
         websocket.send(json.dumps(protocol.error_message(str(error), key, error.retry)))

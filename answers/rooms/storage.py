@@ -56,6 +56,8 @@ def create_table():
         # The cheeps not removed, in id order: after a fresh start, a page of the feed
         # goes straight to them instead of stepping over every removed one.
         db.execute("CREATE INDEX IF NOT EXISTS cheeps_shown ON cheeps (id) WHERE NOT removed")
+        # The same, room by room: a page of a quiet room does not step over every other room's cheeps.
+        db.execute("CREATE INDEX IF NOT EXISTS cheeps_in_room ON cheeps (room, id) WHERE NOT removed")
         db.commit()
 
 
@@ -71,6 +73,7 @@ NEWER_COLUMNS = {
     "key": "TEXT",  # the key the page made for the cheep
     "address": "TEXT",  # the sender's address, for the instructor's "Mute address"; never shown
     "removed": "INTEGER NOT NULL DEFAULT 0",  # 1: the instructor removed it
+    "room": "TEXT NOT NULL DEFAULT ''",  # '': the room everyone shares, where every older cheep stays
 }
 
 
@@ -87,8 +90,8 @@ def switch_to_wal(db, tries=100):
             sleep(0.05)
 
 
-def save_cheep(name, cheep, key=None, address=None):
-    """Store a cheep; return it with its id, and True. AUTOINCREMENT never reuses an id.
+def save_cheep(name, cheep, key=None, address=None, room=""):
+    """Store a cheep in a room; return it with its id, and True. AUTOINCREMENT never reuses an id.
     A key stored before stores nothing: that returns the cheep stored with it
     (with "removed": True, if the instructor removed it), and False."""
     time = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -96,43 +99,61 @@ def save_cheep(name, cheep, key=None, address=None):
         try:
             with db:  # commits the insert
                 cursor = db.execute(
-                    "INSERT INTO cheeps (name, cheep, time, key, address) VALUES (?, ?, ?, ?, ?)",
-                    (name, cheep, time, key, address),
+                    "INSERT INTO cheeps (name, cheep, time, key, address, room) VALUES (?, ?, ?, ?, ?, ?)",
+                    (name, cheep, time, key, address, room),
                 )
         except sqlite3.IntegrityError:  # the UNIQUE index: this key is stored already
             row = db.execute("SELECT * FROM cheeps WHERE key = ?", (key,)).fetchone()
             return as_cheep(row), False
-    return as_cheep({"id": cursor.lastrowid, "name": name, "cheep": cheep, "time": time, "key": key}), True
+    return as_cheep({"id": cursor.lastrowid, "name": name, "cheep": cheep, "time": time, "key": key, "room": room}), True
 
 
 def as_cheep(row):
-    """A row as a dict; a cheep sent without a key has no "key" at all. The sender's
-    address stays here: see sender_of()."""
+    """A row as a dict; a cheep sent without a key has no "key" at all, and one of the
+    shared room no "room", as before rooms. The sender's address stays here: see sender_of()."""
     row = dict(row)
     cheep = {field: row[field] for field in ("id", "name", "cheep", "time", "key") if row[field] is not None}
+    if row.get("room"):
+        cheep["room"] = row["room"]
     if row.get("removed"):
         cheep["removed"] = True
     return cheep
 
 
-def newest_cheeps(limit, before=None):
-    """The newest `limit` cheeps (before the id `before`, when given), newest first:
-    a page of the feed. The id is the table's own index (its rowid), so SQLite
-    walks straight to the page: as fast with 50,000 cheeps as with 50."""
+def newest_cheeps(limit, before=None, room=""):
+    """The newest `limit` cheeps of a room (before the id `before`, when given), newest
+    first: a page of the feed. The index on (room, id) takes SQLite straight to the
+    page: as fast with 50,000 cheeps as with 50."""
     with closing(connect()) as db:
         rows = db.execute(
-            "SELECT * FROM cheeps WHERE id < ? AND NOT removed ORDER BY id DESC LIMIT ?",
-            (2**63 - 1 if before is None else before, limit),
+            "SELECT * FROM cheeps WHERE room = ? AND id < ? AND NOT removed ORDER BY id DESC LIMIT ?",
+            (room, 2**63 - 1 if before is None else before, limit),
         )
         return [as_cheep(row) for row in rows]
 
 
-def cheeps_since(cheep_id, limit=-1):
-    """The cheeps stored after cheep_id, oldest first, for a page catching up:
-    the first `limit` of them (-1: every one)."""
+def cheeps_since(cheep_id, limit=-1, room=None):
+    """The cheeps stored after cheep_id in a room, oldest first, for a page catching
+    up: the first `limit` of them (-1: every one). room=None: every room's, for a
+    worker catching up (relay.py), which sends each to its own room's pages."""
     with closing(connect()) as db:
-        rows = db.execute("SELECT * FROM cheeps WHERE id > ? AND NOT removed ORDER BY id LIMIT ?", (cheep_id, limit))
+        if room is None:
+            rows = db.execute("SELECT * FROM cheeps WHERE id > ? AND NOT removed ORDER BY id LIMIT ?", (cheep_id, limit))
+        else:
+            rows = db.execute(
+                "SELECT * FROM cheeps WHERE room = ? AND id > ? AND NOT removed ORDER BY id LIMIT ?",
+                (room, cheep_id, limit),
+            )
         return [as_cheep(row) for row in rows]
+
+
+def rooms():
+    """Every room that holds cheeps, and how many, the busiest first."""
+    with closing(connect()) as db:
+        rows = db.execute(
+            "SELECT room, COUNT(*) AS count FROM cheeps WHERE NOT removed GROUP BY room ORDER BY count DESC, room"
+        )
+        return [(row["room"], row["count"]) for row in rows]
 
 
 def newest_id():

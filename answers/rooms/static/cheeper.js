@@ -21,11 +21,15 @@ $(function () {
   let lastHeard = Date.now();
   let awaiting = []; // what this socket was sent and has not answered: keys, and "ping"
   let waitingSince = null; // since when the page has waited for this socket to open or answer
+  // The room this page shows ("": the room everyone shares, at /). Its socket,
+  // its catch-up and its older pages are at its own address: /r/<room>/...
+  const room = $feed.attr("data-room") || "";
+  const roomPath = room ? "/r/" + room : "";
 
   function socketUrl() {
     // Back to the host and port this page came from; wss: when the page is https:.
     const protocol = location.protocol === "https:" ? "wss:" : "ws:";
-    return protocol + "//" + location.host + "/ws";
+    return protocol + "//" + location.host + roomPath + "/ws";
   }
 
   function newKey() {
@@ -56,11 +60,14 @@ $(function () {
   // tab keeps a list of its own, named by an id that sessionStorage keeps for
   // the tab across reloads and when a closed tab is reopened. A tab renews the
   // time `seen` on its list every second while it is open, and sets it to 0
-  // when it goes away. The next Cheeper page that opens takes over the lists
-  // of tabs that have gone, and sends them.
+  // when it goes away. The next Cheeper page of the same room that opens takes
+  // over the lists of tabs that have gone, and sends them: each room's lists
+  // have a name of their own, so that a cheep is never sent to another room.
   const local = storageOrMemory("localStorage");
   const session = storageOrMemory("sessionStorage");
-  const listPrefix = "cheeper-unsent-";
+  // "cheeper-unsent-<tab>" for the shared room (as before rooms), "cheeper-unsent-python:<tab>"
+  // for a room: ":" is in no room's name, so no prefix is another room's too.
+  const listPrefix = "cheeper-unsent-" + (room ? room + ":" : "");
   const myList = listPrefix + tabId();
   const goneAfter = 90000; // milliseconds: longer than a tab in the background waits between timers
 
@@ -117,7 +124,8 @@ $(function () {
       names.push(local.key(index));
     }
     names.forEach(function (name) {
-      if (name.startsWith(listPrefix) && name !== myList && Date.now() - readList(name).seen > goneAfter) {
+      const thisRoom = name.startsWith(listPrefix) && !name.slice(listPrefix.length).includes(":");
+      if (thisRoom && name !== myList && Date.now() - readList(name).seen > goneAfter) {
         const theirs = readList(name).cheeps;
         local.removeItem(name);
         saveUnsent(unsentCheeps().concat(theirs));
@@ -266,11 +274,11 @@ $(function () {
     feed.lastElementChild.remove();
   }
 
-  // The link below the feed: /?before=<id> shows the older cheeps as a page of
+  // The link below the feed: ?before=<id> shows the older cheeps as a page of
   // their own; with this script, they come in place instead.
   function showOlderLink(oldest) {
     oldestShown = oldest;
-    $("#older").attr("href", "/?before=" + oldest);
+    $("#older").attr("href", (roomPath || "/") + "?before=" + oldest);
     $("#older-cheeps").prop("hidden", !oldest);
   }
 
@@ -289,7 +297,7 @@ $(function () {
     $link.attr("aria-disabled", "true");
     const before = oldestShown;
     keep = Infinity; // nothing leaves the page until they come: they go just below its oldest
-    $.getJSON("/api/cheeps", { before: before }).done(function (cheeps, status, request) {
+    $.getJSON(roomPath + "/api/cheeps", { before: before }).done(function (cheeps, status, request) {
       if (oldestShown !== before) {
         return; // the page started again from the newest cheeps meanwhile
       }
@@ -365,7 +373,7 @@ $(function () {
     $.getJSON("/api/removals", { since: newestRemoval }).done(function (removals) {
       removals.forEach(heardRemoval);
     });
-    $.getJSON("/api/cheeps", { since: newestSeen }).done(function (cheeps, status, request) {
+    $.getJSON(roomPath + "/api/cheeps", { since: newestSeen }).done(function (cheeps, status, request) {
       if (request.getResponseHeader("Link")) {
         startFromNewest(); // more than a page missed: no use downloading them all
       } else {
@@ -375,7 +383,7 @@ $(function () {
   }
 
   function startFromNewest() {
-    $.getJSON("/api/cheeps").done(function (cheeps, status, request) { // the newest page, newest first
+    $.getJSON(roomPath + "/api/cheeps").done(function (cheeps, status, request) { // the newest page, newest first
       const oldest = cheeps.length ? cheeps[cheeps.length - 1].id : 0;
       // Everything older than this page leaves it: below the page, cheeps are
       // missing, and "Show older cheeps" brings them.
