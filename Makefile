@@ -16,18 +16,22 @@ else
 endif
 PIP := $(VENV_PYTHON) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: help setup step0 step1 step2 solution solution-prod workspace run check test bench docs screenshots clean
+EXERCISES := typing likes rooms user-feed long-polling
+
+.PHONY: help setup step0 step1 step2 solution solution-prod workspace run check test bench docs screenshots clean $(EXERCISES)
 
 help:
 	@echo "make solution   run the finished realtime app on http://$(HOST):$(PORT)/"
 	@echo "make solution-prod  run it as $(WORKERS) gunicorn workers sharing cheeps through Redis (WORKERS=2)"
 	@echo "make test       run every test (sets itself up first); HEADED=1 shows the browser"
 	@echo "make step0      run step 0, the request/response app (also: step1, step2)"
+	@echo "make rooms      run the reference answer of an exercise (docs/going-further.md); also: typing, likes, user-feed, long-polling"
 	@echo "make workspace  copy step 0 into workspace/, your own app (FROM=step1_server: a later one)"
 	@echo "make run        run your own app, in workspace/"
 	@echo "make check STEP=1   check your app against step 1, and say what to fix"
 	@echo "make check      find the latest step your app passes, and what comes next"
 	@echo "make check STEP=3 SECTION=\"Catching up\"   check only the promises of one section of the lesson"
+	@echo "make check STEP=rooms   check your app against an exercise of docs/going-further.md"
 	@echo "make check STEP=1 SHARE=http://192.168.1.20:5000 NAME=Ada   also show your name and progress on the instructor's board"
 	@echo "make bench      measure the broadcast against step 1 and the websockets library, then attacks, a feed of 50,000 cheeps, and the instructor's removals"
 	@echo "make docs       refresh the code listings in the lesson text (docs/)"
@@ -69,6 +73,11 @@ step2: setup
 solution: setup
 	HOST=$(HOST) PORT=$(PORT) $(VENV_PYTHON) solution/server.py
 
+# An exercise's reference answer: made in answers/<exercise>/ from answers/<exercise>.patch.
+$(EXERCISES): setup
+	$(VENV_PYTHON) -m workshop answer $@
+	HOST=$(HOST) PORT=$(PORT) $(VENV_PYTHON) answers/$@/server.py
+
 # Several workers, as in a deployment (docs/many-workers.md): needs a running
 # redis-server, and Linux or macOS.
 solution-prod: setup
@@ -76,7 +85,7 @@ solution-prod: setup
 	  ../$(VENV_PYTHON) -m gunicorn -c gunicorn.conf.py
 
 workspace: setup
-	$(VENV_PYTHON) -m workshop workspace --from $(FROM)
+	$(VENV_PYTHON) -m workshop workspace --from $(FROM) --to $(APP)
 
 run: setup
 	HOST=$(HOST) PORT=$(PORT) $(VENV_PYTHON) $(APP)/server.py

@@ -102,3 +102,14 @@ def diff(old, new):
         tofile=new,
     )
     fence("".join(changes), "diff")
+
+
+def answer(exercise):
+    """An exercise's reference answer, its patch as it is, folded away until the reader
+    opens it: it is for after they have tried."""
+    cog.outl("<details>")
+    cog.outl(f"<summary>The whole answer: answers/{exercise}.patch (open it after you have tried)</summary>")
+    cog.outl()
+    fence((ROOT / "answers" / f"{exercise}.patch").read_text(encoding="utf-8"), "diff")
+    cog.outl()
+    cog.outl("</details>")

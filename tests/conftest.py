@@ -4,7 +4,9 @@ Each test file holds the promises of one stage, and is named after it:
 test_step1_server.py holds what step 1 teaches, test_browser_step2_client.py
 what step 2 promises in a browser, and test_solution_other_sites.py one topic
 of the solution's promises. A later stage keeps every earlier promise,
-so each test runs against its own stage and every later one.
+so each test runs against its own stage and every later one. An exercise of
+docs/going-further.md is a stage too: test_rooms.py holds the promises of "Rooms",
+checked against answers/rooms/ (made from answers/rooms.patch) and no other stage.
 
 By default the tests check the reference folders. To check another folder,
 name it and the stage it should have reached:
@@ -13,6 +15,7 @@ name it and the stage it should have reached:
 """
 import os
 import socket
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -23,13 +26,15 @@ from app_client import post_json
 from browser import HOW_TO_GET_ONE, LAUNCH_ARGS, Windows, find_chromium
 from server_process import ServerProcess
 from services import Nginx, RedisServer, missing
-from workshop.stages import ROOT, STAGES, stage_index
+from workshop.answers import DoesNotApply, make_answer
+from workshop.stages import NAMES, STAGES, folder_of, is_exercise, kept_stages, stage_index, test_name
 
 def apps_under_test():
-    """[(folder, stage)]: the reference stages, or the one folder in CHEEPER_APP."""
+    """[(folder, stage)]: the reference stages and the exercises' answers, or the one
+    folder in CHEEPER_APP."""
     app = os.environ.get("CHEEPER_APP")
     if not app:
-        return [(ROOT / stage, index) for index, stage in enumerate(STAGES)]
+        return [(folder_of(index), index) for index in range(len(NAMES))]
     folder = Path(app).resolve()
     if not (folder / "server.py").is_file():
         raise pytest.UsageError(f"CHEEPER_APP={app}: there is no server.py in {folder}.")
@@ -43,16 +48,37 @@ def module_stage(path):
     """The stage whose promises a test file holds, or None for other files.
     test_solution.py and test_solution_other_sites.py both hold the solution's."""
     name = Path(path).stem.removeprefix("test_").removeprefix("browser_")
-    for index, stage in enumerate(STAGES):
-        if name == stage or name.startswith(stage + "_"):
+    # The longest name first: test_solution_x.py is the solution's, not a stage "solution_x"'s.
+    for index in sorted(range(len(NAMES)), key=lambda index: -len(test_name(index))):
+        if name == test_name(index) or name.startswith(test_name(index) + "_"):
             return index
     return None
 
 
+def stages_checked(index):
+    """The stages whose promises run against an app of this stage. An exercise's answer,
+    among the reference folders, runs only its own: its whole check, with every promise
+    of the stage it builds on, is run by test_self_check.py."""
+    if is_exercise(index) and not os.environ.get("CHEEPER_APP"):
+        return [index]
+    return kept_stages(index)
+
+
+def pytest_configure(config):
+    """Make each exercise's answer from its patch, once, before the tests look for it.
+    One that no longer applies fails test_every_answer_applies_and_keeps_its_promises."""
+    if not os.environ.get("CHEEPER_APP"):
+        for stage in range(len(STAGES), len(NAMES)):
+            try:
+                make_answer(stage)
+            except DoesNotApply as error:
+                print(error, file=sys.stderr)
+
+
 def pytest_collection_modifyitems(config, items):
-    """Leave out the promises of stages that nothing under test has reached yet."""
-    newest = max(index for _, index in apps_under_test())
-    later = [item for item in items if (module_stage(item.path) or 0) > newest]
+    """Leave out the promises of stages that nothing under test keeps."""
+    kept = {kept for _, index in apps_under_test() for kept in stages_checked(index)}
+    later = [item for item in items if (module_stage(item.path) or 0) not in kept]
     if later:
         config.hook.pytest_deselected(items=later)
         items[:] = [item for item in items if item not in later]
@@ -103,7 +129,7 @@ def what_the_app_printed(item, failed):
 def pytest_generate_tests(metafunc):
     if "app_dir" in metafunc.fixturenames:
         stage = module_stage(metafunc.module.__file__)
-        folders = [folder for folder, index in apps_under_test() if index >= stage]
+        folders = [folder for folder, index in apps_under_test() if stage in stages_checked(index)]
         metafunc.parametrize(
             "app_dir", folders, ids=[folder.name for folder in folders], scope="module"
         )

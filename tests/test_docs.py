@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from workshop.hints import HINTS
-from workshop.stages import LESSONS, ROOT, STAGES
+from workshop.stages import EXERCISES, LESSONS, ROOT, STAGES, stage_index
 
 DOCS = ROOT / "docs"
 PAGES = sorted(DOCS.glob("*.md"))
@@ -64,11 +64,21 @@ def test_every_hint_points_to_a_section_of_the_lesson(hint):
     assert hint.section in headings(ROOT / LESSONS[hint.lesson])
 
 
-@pytest.mark.parametrize("lesson", LESSONS)
+@pytest.mark.parametrize("lesson", LESSONS[: len(STAGES)])
 def test_every_step_ends_with_check_your_work(lesson):
     page = ROOT / lesson
     assert headings(page)[-1] == "Check your work"
     assert "make check STEP=" in page.read_text().split("Check your work")[-1]
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_every_exercise_says_how_to_check_it_and_where_its_answer_is(exercise):
+    page = ROOT / LESSONS[stage_index(exercise)]
+    assert {"Check it", "The answer"} <= set(headings(page)), f"{page.name} needs both sections."
+    check, _, answer = page.read_text().partition("\n## Check it")[2].partition("\n## The answer")
+    assert f"make check STEP={exercise}" in check and f"python -m workshop check {exercise}" in check
+    assert f"make {exercise}" in answer and f"](../answers/{exercise}.patch)" in answer
+    assert exercise in (DOCS / "going-further.md").read_text(), "going-further.md links every exercise."
 
 
 def test_the_readme_leads_into_the_lesson():

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tomllib
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -16,7 +17,7 @@ from browser import ARRIVES, LIVE, open_as_instructor
 from server_process import ServerProcess
 from workshop.check import Promise, promise_files, report
 from workshop.hints import HINTS
-from workshop.stages import ROOT, STAGES
+from workshop.stages import EXERCISES, NAMES, ROOT, STAGES
 
 MISTAKES = sorted((ROOT / "tests" / "mistakes").glob("*.toml"))
 EXTENSIONS = sorted((ROOT / "tests" / "extensions").glob("*.toml"))
@@ -43,7 +44,8 @@ def test_every_reference_stage_copied_into_a_fresh_workspace_passes(stage, tmp_p
 
 def changed_copy(spec, app):
     """Copy the stage a mistake or an extension names into `app`, and make its changes there."""
-    workshop("workspace", "--from", spec["stage"], "--to", str(app))
+    code, output = workshop("workspace", "--from", spec["stage"], "--to", str(app))
+    assert code == 0, output
     for change in spec["change"]:
         path = app / change["file"]
         code = path.read_text()
@@ -55,15 +57,16 @@ CHECKS_AT_ONCE = 2  # a check mostly waits on its servers and browser: two at on
 
 
 @pytest.fixture(scope="session")
-def checked_mistakes(request, tmp_path_factory):
-    """The check's exit code and output for each mistake the session runs, by file name.
-    There are dozens, so they run two at a time, all before the first is asserted."""
-    chosen = [item.callspec.params["mistake"] for item in request.session.items
-              if "mistake" in getattr(getattr(item, "callspec", None), "params", {})]
+def checked(request, tmp_path_factory):
+    """The check's exit code and output for each mistake, and each exercise's answer,
+    that the session runs: by the mistake's file, or the exercise's name. There are
+    dozens, so they run two at a time, all before the first is asserted."""
+    chosen = [params.get("mistake") or params["exercise"] for item in request.session.items
+              if {"mistake", "exercise"} & (params := getattr(getattr(item, "callspec", None), "params", {})).keys()]
 
-    def check(mistake):
-        spec = tomllib.loads(mistake.read_text())
-        app = tmp_path_factory.mktemp(mistake.stem) / "workspace"
+    def check(chosen):
+        spec = tomllib.loads(chosen.read_text()) if isinstance(chosen, Path) else {"stage": chosen, "change": []}
+        app = tmp_path_factory.mktemp(spec["stage"]) / "workspace"
         try:
             changed_copy(spec, app)
         except AssertionError as error:  # said by its own test
@@ -72,7 +75,7 @@ def checked_mistakes(request, tmp_path_factory):
         try:
             return workshop("check", spec["stage"], "--app", str(app), *section)
         except subprocess.TimeoutExpired:  # said by its own test, and the others go on
-            return None, f"The check of {mistake.name} took more than 10 minutes."
+            return None, f"The check of {getattr(chosen, 'name', chosen)} took more than 10 minutes."
 
     with ThreadPoolExecutor(CHECKS_AT_ONCE) as pool:
         return dict(zip(chosen, pool.map(check, chosen)))
@@ -80,9 +83,9 @@ def checked_mistakes(request, tmp_path_factory):
 
 @pytest.mark.parametrize("mistake", MISTAKES, ids=[path.stem for path in MISTAKES])
 @pytest.mark.timeout(3600)  # the first one waits for them all
-def test_a_mistake_fails_the_check_with_the_right_first_hint(mistake, checked_mistakes):
+def test_a_mistake_fails_the_check_with_the_right_first_hint(mistake, checked):
     spec = tomllib.loads(mistake.read_text())
-    code, output = checked_mistakes[mistake]
+    code, output = checked[mistake]
     assert code == 1, output
     words = " ".join(output.split())
     first_cause = words[: words.find("Read: docs/")]  # all that comes before the first Read: line
@@ -94,10 +97,20 @@ def test_a_mistake_fails_the_check_with_the_right_first_hint(mistake, checked_mi
     assert words.count("Read: docs/") <= 1, "One cause, one Read: line."
 
 
+@pytest.mark.parametrize("exercise", EXERCISES)
+@pytest.mark.timeout(3600)  # the first one waits for every check of the session
+def test_every_answer_applies_and_keeps_its_promises(exercise, checked):
+    """answers/<exercise>.patch still applies to the stage it builds on, and the answer
+    passes `make check STEP=<exercise>`: the exercise's promises and every one before."""
+    code, output = checked[exercise]
+    assert code == 0 and "FAIL" not in output, output
+
+
 def test_every_promise_has_a_hint_and_every_hint_names_promises_that_exist():
     listed = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-         "-m", "not soak and not many_workers", *(str(file) for file in promise_files(len(STAGES) - 1))],
+         "-m", "not soak and not many_workers",
+         *{file: None for stage in range(len(NAMES)) for file in promise_files(stage)}],
         cwd=ROOT, capture_output=True, text=True, check=True,
     ).stdout
     promises = {line.split("::")[1].partition("[")[0] for line in listed.splitlines() if "::" in line}

@@ -3,10 +3,16 @@
     python -m workshop workspace [--from STAGE] [--to FOLDER]   copy a stage into workspace/
     python -m workshop check [STEP] [--app FOLDER] [--verbose] [--section SECTION]
                              [--share ADDRESS [--name NAME]]
+    python -m workshop answer EXERCISE [--save]   make answers/EXERCISE/ from its patch
 
 `check 1` checks your app against step 1; `check` alone finds the latest step
 your app passes and says what comes next. `check 3 --section "Catching up"`
-checks only the promises of that section of the step's lesson.
+checks only the promises of that section of the step's lesson. `check rooms`
+checks your app against the exercise "Rooms" (docs/going-further.md) and every
+promise of the stage it builds on.
+
+`answer rooms` makes answers/rooms/, the exercise's reference answer, from its patch;
+`answer rooms --save` writes the patch again after answers/rooms/ was changed.
 
 `--share http://192.168.1.20:5000 --name Ada` also sends the instructor's Cheeper,
 at that address, your name and how far your app got: the step, how many promises it
@@ -18,7 +24,8 @@ import sys
 from pathlib import Path
 
 from workshop.share import board_name, share, share_address
-from workshop.stages import ROOT, STAGES, stage_index
+from workshop.answers import DoesNotApply, answer_command, make_answer
+from workshop.stages import NAMES, STAGES, folder_of, is_exercise, stage_index
 
 
 def make_workspace(stage, folder):
@@ -27,8 +34,14 @@ def make_workspace(stage, folder):
             f"{folder} already exists, and it holds your own work: it is never overwritten.\n"
             "To start again, rename or delete it first."
         )
-    shutil.copytree(ROOT / STAGES[stage], folder, ignore=shutil.ignore_patterns("*.db*", "__pycache__"))
-    print(f"{folder} is now a copy of {STAGES[stage]}: your own app, to change as the lesson says.")
+    if is_exercise(stage):  # its reference answer, made from the patch
+        try:
+            make_answer(stage, folder)
+        except DoesNotApply as error:
+            sys.exit(str(error))
+    else:
+        shutil.copytree(folder_of(stage), folder, ignore=shutil.ignore_patterns("*.db*", "__pycache__"))
+    print(f"{folder} is now a copy of {NAMES[stage]}: your own app, to change as the lesson says.")
     app = "" if folder.name == "workspace" else f" APP={folder.name}"
     print(f"Run it with 'make run{app}', and check it with 'make check STEP=<the step you are on>{app}'.")
 
@@ -40,20 +53,26 @@ def main():
     workspace.add_argument("--from", dest="stage", default=STAGES[0], help="the stage to start from")
     workspace.add_argument("--to", default="workspace", help="the folder to create")
     checking = commands.add_parser("check", help="check your app against a step")
-    checking.add_argument("step", nargs="?", help="0 to 3, step1, or a stage's folder name")
+    checking.add_argument("step", nargs="?", help="0 to 3, step1, a stage's folder name, or an exercise (rooms)")
     checking.add_argument("--app", default="workspace", help="the folder to check")
     checking.add_argument("--verbose", action="store_true", help="show everything the tests saw")
     checking.add_argument("--section", help='only the promises of one section of the step\'s lesson ("Catching up")')
     checking.add_argument("--share", metavar="ADDRESS", help="also send your progress to the instructor's Cheeper")
     checking.add_argument("--name", help="your name on the instructor's board (asked for if missing)")
+    answer = commands.add_parser("answer", help="make an exercise's reference answer in answers/")
+    answer.add_argument("exercise", help="typing, likes, rooms, user-feed or long-polling")
+    answer.add_argument("--save", action="store_true", help="write its patch from answers/EXERCISE/")
     arguments = parser.parse_args()
 
+    named = {"workspace": "stage", "check": "step", "answer": "exercise"}[arguments.command]
     try:
-        stage = stage_index(arguments.stage if arguments.command == "workspace" else arguments.step or 0)
+        stage = stage_index(getattr(arguments, named) or 0)
     except ValueError as error:
         sys.exit(str(error))
     if arguments.command == "workspace":
         return make_workspace(stage, Path(arguments.to))
+    if arguments.command == "answer":
+        return answer_command(stage, arguments.save)
 
     # Checking needs pytest, psutil and the rest of requirements-dev.txt; a workspace does not.
     from workshop.check import check, check_progress, section_tests
@@ -65,6 +84,8 @@ def main():
         url, name = share_address(arguments.share), board_name(arguments.name)
     if arguments.section and arguments.share:
         sys.exit("Share a whole step's check with the instructor, not one section: leave out SECTION.")
+    if arguments.share and is_exercise(stage):
+        sys.exit("The instructor's board shows the lesson's steps, 0 to 3: share a step's check, not an exercise's.")
     if arguments.section and arguments.step is None:
         sys.exit("Name the step the section belongs to: make check STEP=3 SECTION=\"Catching up\".")
     if arguments.step is None:

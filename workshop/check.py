@@ -16,7 +16,7 @@ from pathlib import Path
 
 from workshop.crashes import crashes_in, where_the_lesson_writes
 from workshop.hints import HINTS, UNKNOWN, hint_for, lesson_order, lesson_sections
-from workshop.stages import LESSONS, ROOT, STAGES, TITLES
+from workshop.stages import LESSONS, NAMES, ROOT, STAGES, TITLES, base_of, kept_stages, test_name
 from workshop.starting import why_it_does_not_start
 
 
@@ -49,7 +49,7 @@ def promise_files(stage):
     """The test files that hold the promises of this stage and the ones before it."""
     files = []
     for kind in ("test_", "test_browser_"):
-        for name in STAGES[: stage + 1]:
+        for name in map(test_name, kept_stages(stage)):
             # test_solution.py, then test_solution_<topic>.py
             files += sorted(ROOT.glob(f"tests/{kind}{name}.py")) + sorted(ROOT.glob(f"tests/{kind}{name}_*.py"))
     return [str(file) for file in files]
@@ -83,7 +83,7 @@ def run_suite(app, stage, verbose=False, only=None):
         ]
         if not verbose:
             command += ["-q", "--tb=no", "--no-header", "-p", "no:warnings"]
-        env = {**os.environ, "CHEEPER_APP": str(app), "CHEEPER_STAGE": STAGES[stage]}
+        env = {**os.environ, "CHEEPER_APP": str(app), "CHEEPER_STAGE": NAMES[stage]}
         quiet = {} if verbose else {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE}
         finished = subprocess.run(command, cwd=ROOT, env=env, text=True, **quiet)
         if not results.exists():
@@ -236,21 +236,23 @@ def likeliest(hint, promise):
 
 
 def sections(stage, promises):
-    """[(heading, promises)]: one group, without a heading, for a step; for the solution,
-    the earlier steps' promises, then one group per section of its lesson, in its order."""
+    """[(heading, promises)]: one group, without a heading, for a step; for the solution
+    or an exercise, the promises of the stages it builds on, then one group per section
+    of its own page, in its order."""
     if stage < len(STAGES) - 1:
         return [(None, promises)]
+    earlier = "Steps 0 to 2" if base_of(stage) < len(STAGES) - 1 else "Steps 0 to 2, and the solution"
     groups = {}
     for promise in promises:
         hint = hint_for(promise.test, "")
-        if hint.lesson < stage:
-            heading = f"Steps 0 to {stage - 1}"
+        if hint.lesson != stage and hint is not UNKNOWN:
+            heading = earlier
         elif hint is UNKNOWN:
             heading = "Other promises"
         else:
             heading = f'Section "{hint.section}"'
         groups.setdefault(heading, []).append(promise)
-    order = [f"Steps 0 to {stage - 1}",
+    order = [earlier,
              *(f'Section "{section}"' for section in lesson_sections(stage)), "Other promises"]
     return sorted(groups.items(), key=lambda group: order.index(group[0]))
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from itertools import takewhile
 from pathlib import Path
 
-from workshop.stages import LESSONS, ROOT
+from workshop.stages import LESSONS, ROOT, kept_stages
 
 # The line that ends a Python traceback: the error and what it says ("NameError: name 'x' is not defined").
 ERROR = re.compile(r"^([^:\s]+)(?::[ \t]*(.*))?$")
@@ -108,7 +108,7 @@ def where_the_lesson_writes(name, stage):
     definition = (rf"(?:def {name}\(|class {name}\b|{name}\s*=[^=]|(?:from \S+ )?import (?:[\w., ]+, )?{name}\b"
                   rf"|function {name}\(|(?:var|let|const) {name}\b)")
     for start in (r"^\s*", r"^\+\s*"):
-        for index in range(stage + 1):
+        for index in kept_stages(stage):
             section, in_code = None, False
             for line in (ROOT / LESSONS[index]).read_text(encoding="utf-8").splitlines():
                 if line.startswith("```"):

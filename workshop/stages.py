@@ -1,4 +1,5 @@
-"""The lesson's stages, in order, and the page of the lesson that teaches each."""
+"""The lesson's stages, in order, the going-further exercises that build on them,
+and the page of the lesson that teaches each."""
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,12 +18,56 @@ LESSONS = [
     "docs/solution.md",
 ]
 
+# Going further (docs/going-further.md): each exercise builds on one stage, keeps its
+# promises, and has a reference answer in answers/, a patch to that stage.
+BASES = {
+    "typing": "step2_client",
+    "likes": "step2_client",
+    "rooms": "solution",
+    "user-feed": "step2_client",
+    "long-polling": "solution",
+}
+EXERCISES = list(BASES)
+EXERCISE_TITLES = ["a typing indicator", "likes", "rooms", "a user's own feed", "long polling"]
+
+# Every stage a check knows, numbered: the lesson's 0 to 3, then the exercises.
+NAMES = STAGES + EXERCISES
+TITLES += [f"the exercise {title!r}".replace("'", '"') for title in EXERCISE_TITLES]
+LESSONS += [f"docs/going-further-{name}.md" for name in EXERCISES]
+
 
 def stage_index(name):
-    """The place in STAGES of a stage named by folder ('step1_server'), 'step1' or '1'.
+    """The number of a stage named by folder ('step1_server'), 'step1' or '1', or of an
+    exercise named as in EXERCISES ('rooms').
 
     Raises ValueError for any other name."""
-    for index, stage in enumerate(STAGES):
+    for index, stage in enumerate(NAMES):
         if str(name) in (stage, stage.split("_")[0], str(index)):
             return index
-    raise ValueError(f"There is no stage {name!r}: name one of {', '.join(STAGES)} (or 0 to 3).")
+    raise ValueError(f"There is no stage {name!r}: name one of {', '.join(STAGES)} (or 0 to 3), "
+                     f"or an exercise: {', '.join(EXERCISES)}.")
+
+
+def is_exercise(stage):
+    return stage >= len(STAGES)
+
+
+def base_of(stage):
+    """The stage an exercise builds on; for a step of the lesson, the step before it."""
+    return NAMES.index(BASES[NAMES[stage]]) if is_exercise(stage) else stage - 1
+
+
+def kept_stages(stage):
+    """The stages whose promises a stage keeps, earliest first: itself and every one it builds on."""
+    return [] if stage < 0 else kept_stages(base_of(stage)) + [stage]
+
+
+def test_name(stage):
+    """How the stage's test files are named: tests/test_<this>.py, tests/test_<this>_<topic>.py."""
+    return NAMES[stage].replace("-", "_")
+
+
+def folder_of(stage):
+    """Where the reference app of a stage is: its folder, or for an exercise the folder its
+    answer is made in (workshop/answers.py)."""
+    return ROOT / NAMES[stage] if not is_exercise(stage) else ROOT / "answers" / NAMES[stage]
