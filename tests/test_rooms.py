@@ -130,7 +130,7 @@ def test_the_shared_room_keeps_every_old_address_and_its_cheeps_stay_out_of_the_
     assert_only_its_own({room: in_room}, server)
 
 
-def test_a_rooms_catch_up_pages_stay_in_the_room(server):
+def test_the_catch_up_of_a_room_stays_in_the_room_page_after_page(server):
     room = new_room()
     posted = [unique(f"page {n}") for n in range(5)]
     for text in posted:
@@ -188,7 +188,7 @@ def test_every_page_links_to_the_rooms_in_use_with_their_cheep_counts(server):
     assert rooms.select_one('a[href="/"]'), "/rooms does not link to the shared room."
 
 
-def test_a_rooms_socket_keeps_the_solutions_checks_before_the_handshake(server):
+def test_the_socket_of_a_room_keeps_every_check_of_the_solution_before_the_handshake(server):
     room = new_room()
     refused = refusal(server, f"/r/{room}/ws", origin="http://elsewhere.example")
     assert refused and refused[0] == 403, f"Another site's page opened a room's socket, or it was refused so: {refused}"
@@ -197,7 +197,7 @@ def test_a_rooms_socket_keeps_the_solutions_checks_before_the_handshake(server):
     assert receive_json(page)["type"] == "error", "A room's socket did not answer a bad message with an error."
 
 
-def test_a_key_is_stored_once_in_a_room_and_another_rooms_cheep_cannot_reuse_it(server, connect):
+def test_a_key_is_stored_once_in_a_room_and_a_cheep_of_another_room_cannot_reuse_it(server, connect):
     room, other = new_room(), new_room()
     key, text = new_key(), unique("keyed")
     ids = [post_to_room(server, room, "Ada", text, key).json()["id"] for _ in range(2)]
@@ -210,7 +210,7 @@ def test_a_key_is_stored_once_in_a_room_and_another_rooms_cheep_cannot_reuse_it(
     assert room_cheeps(server, other) == []
 
 
-def test_a_rooms_cheeps_and_keys_survive_a_restart(start_server):
+def test_the_cheeps_and_keys_of_a_room_survive_a_restart(start_server):
     server = start_server()
     room, key, text = new_room(), new_key(), unique("before the restart")
     first = post_to_room(server, room, "Ada", text, key).json()
@@ -294,7 +294,7 @@ def test_across_two_workers_a_cheep_reaches_only_the_pages_of_its_room_once(work
     assert_only_its_own({room: there}, first)  # nor the cheep a second time
 
 
-def test_a_worker_that_missed_a_rooms_cheep_catches_up_into_that_room_only(two_workers, redis_server):
+def test_a_worker_that_missed_a_cheep_of_a_room_catches_up_into_that_room_only(two_workers, redis_server):
     first, second = two_workers
     room, other = new_room(), new_room()
     on_second = {room: second.connect(f"/r/{room}/ws"), other: second.connect(f"/r/{other}/ws")}

@@ -625,7 +625,7 @@ HINTS = [
         "room), and a link to /rooms on every page. A body without fields, as curl -d sends, is the cheep.",
         6, "Addresses",
         tests=("test_a_room_takes_a_cheep_as_a_form_as_json_and_as_plain_text_like_curl_d",
-               "test_a_rooms_catch_up_pages_stay_in_the_room",
+               "test_the_catch_up_of_a_room_stays_in_the_room_page_after_page",
                "test_a_trailing_slash_leads_back_to_the_room_and_there_are_no_sub_rooms",
                "test_every_page_links_to_the_rooms_in_use_with_their_cheep_counts",
                "test_the_page_names_its_room_and_links_to_the_rooms_in_use",
@@ -638,7 +638,7 @@ HINTS = [
         "(handler.py), next to the Origin check.",
         6, "A room's name",
         tests=("test_a_room_name_against_the_rules_is_refused_with_a_reason",
-               "test_a_rooms_socket_keeps_the_solutions_checks_before_the_handshake"),
+               "test_the_socket_of_a_room_keeps_every_check_of_the_solution_before_the_handshake"),
     ),
     Hint(
         "rooms-migration",
@@ -648,18 +648,19 @@ HINTS = [
         6, "A column, and a migration",
         tests=("test_a_cheeps_db_made_by_the_solution_keeps_every_cheep_in_the_shared_room",
                "test_cheeps_kept_in_redis_by_the_solution_stay_in_the_shared_room",
-               "test_a_rooms_cheeps_and_keys_survive_a_restart",
-               "test_a_key_is_stored_once_in_a_room_and_another_rooms_cheep_cannot_reuse_it"),
+               "test_the_cheeps_and_keys_of_a_room_survive_a_restart",
+               "test_a_key_is_stored_once_in_a_room_and_a_cheep_of_another_room_cannot_reuse_it"),
     ),
     Hint(
         "rooms-redis",
-        "With Redis, rooms break differently: redis_storage.py's functions must take the same room as "
-        "storage.py's (or every POST there is a 500), and relay.py must pass each cheep's room on, and "
-        "catch up on every room's cheeps after losing Redis.",
+        "Every function of redis_storage.py must take the same room as its twin in storage.py: one that "
+        "did not learn about rooms fails with a TypeError, and a POST with a 500. And relay.py must pass "
+        "each cheep's room on, and catch up on every room's cheeps after losing Redis.",
         6, "Redis storage and the relay",
+        evidence=r"TypeError: (save_cheep|newest_cheeps|cheeps_since|rooms)\(\) (takes|got an unexpected)",
         tests=("test_rooms_work_the_same_with_the_cheeps_in_redis",
                "test_across_two_workers_a_cheep_reaches_only_the_pages_of_its_room_once",
-               "test_a_worker_that_missed_a_rooms_cheep_catches_up_into_that_room_only"),
+               "test_a_worker_that_missed_a_cheep_of_a_room_catches_up_into_that_room_only"),
     ),
     Hint(
         "rooms-unsent",
