@@ -75,7 +75,7 @@ def test_a_cheep_left_unsent_in_a_room_is_sent_by_the_next_page_of_that_room_and
         tab.close(run_before_unload=True)
     network.mend()
     again.goto(server.url + "/")  # the shared room: it must leave the cheep for its own room
-    expect_live(again)
+    expect(again.locator("#status")).to_have_text(LIVE)
     marker = unique("marker")
     send(again, "Bo", marker)  # on the same socket, after anything it sent as it opened
     expect_newest(again, "Bo", marker)

@@ -20,7 +20,7 @@ from app_client import (
 from server_process import ServerProcess
 # The fixtures of two workers sharing a Redis, with the cheeps in SQLite or in Redis.
 from test_solution_many_workers import (  # noqa: F401
-    RESUME, start_workers, two_workers, workers_sharing_redis_storage, workers_with_either_storage,
+    RESUME, two_workers, workers_sharing_redis_storage, workers_with_either_storage,
 )
 from workshop.stages import ROOT
 
@@ -239,9 +239,14 @@ def fill_with_the_solution(storage_settings, database):
 
 def assert_every_old_cheep_is_in_the_shared_room(server, before, key):
     after = cheeps_since(server, 0)
-    assert after == before, f"The solution stored {len(before)} cheeps; the answer's shared room has {after}."
+    lost = [cheep["cheep"] for cheep in before if cheep not in after]
+    assert not lost and after == before, (
+        f"Of the {len(before)} cheeps the solution stored, the shared room lost {lost or 'none'}, "
+        f"and its catch-up reads {texts(after)}."
+    )
     page = get_page(server, "/").get_text()
-    assert all(cheep["cheep"] in page for cheep in before), "An old cheep is missing from the page at /."
+    lost = [cheep["cheep"] for cheep in before if cheep["cheep"] not in page]
+    assert not lost, f"The page at / no longer shows the old cheeps {lost}."
     again = post_json(server, "Ada", before[0]["cheep"], key)
     assert again.json()["id"] == before[0]["id"], "An old cheep's key was forgotten: sent again, it was stored again."
     assert post_to_room(server, new_room(), "Ada", unique("new")).status_code == 201
