@@ -5,7 +5,7 @@ JavaScript, and a cheep not sent yet is only ever sent to its own room."""
 from playwright.sync_api import expect
 
 from app_client import cheeps_since, unique
-from browser import LIVE, expect_live, expect_newest, feed, send, unsent
+from browser import LIVE, expect_live, expect_newest, feed, send, serious_violations, unsent
 from test_browser_solution_sending import DeadNetwork, shown_once_as_stored
 from test_rooms import new_room, room_cheeps, texts
 
@@ -51,6 +51,16 @@ def test_the_page_names_its_room_and_links_to_the_rooms_in_use(server, windows):
     link.click()
     expect(page.locator("#status")).to_have_text(LIVE)
     assert page.url == f"{server.url}/r/{room}"
+
+
+def test_the_page_of_a_room_and_the_list_of_rooms_have_no_serious_accessibility_problems(server, windows):
+    room = new_room()
+    page = open_room(windows, server, room)
+    send(page, "Ada", unique("for the list"))
+    expect(feed(page)).to_have_count(1)
+    assert serious_violations(page) == [], f"On the page of a room, axe found: {serious_violations(page)}"
+    page.goto(server.url + "/rooms")
+    assert serious_violations(page) == [], f"On /rooms, axe found: {serious_violations(page)}"
 
 
 def test_without_javascript_the_form_posts_into_the_room_and_comes_back_to_it(server, windows):

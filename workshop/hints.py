@@ -629,7 +629,8 @@ HINTS = [
                "test_a_trailing_slash_leads_back_to_the_room_and_there_are_no_sub_rooms",
                "test_every_page_links_to_the_rooms_in_use_with_their_cheep_counts",
                "test_the_page_names_its_room_and_links_to_the_rooms_in_use",
-               "test_without_javascript_the_form_posts_into_the_room_and_comes_back_to_it"),
+               "test_without_javascript_the_form_posts_into_the_room_and_comes_back_to_it",
+               "test_the_page_of_a_room_and_the_list_of_rooms_have_no_serious_accessibility_problems"),
     ),
     Hint(
         "rooms-name",
