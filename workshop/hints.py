@@ -758,6 +758,69 @@ HINTS = [
                "test_no_cheep_is_lost_or_doubled_when_a_live_page_switches_to_long_polling",
                "test_a_server_that_restarts_is_no_blocked_network_the_page_comes_back_on_a_websocket"),
     ),
+    # Going further: rooms (6: stage_index("rooms"))
+    Hint(
+        "rooms-one-set",
+        "A cheep reached a page of another room. Keep a set of sockets for each room (a dict of sets), "
+        "add each socket to the set of the room in its address, and broadcast a cheep only to the set "
+        "of its own room. The shared room is the room with the empty name: /ws and /api/cheep are in it.",
+        6, "One set of sockets per room",
+        tests=("test_a_cheep_reaches_only_the_pages_of_its_room",
+               "test_the_shared_room_keeps_every_old_address_and_its_cheeps_stay_out_of_the_rooms",
+               "test_a_cheep_typed_in_a_room_appears_in_its_windows_and_in_no_other_room"),
+    ),
+    Hint(
+        "rooms-addresses",
+        "Everything of a room lives under /r/<room>: its page, its POST (which leads back to /r/<room> "
+        "with 303), its catch-up at /r/<room>/api/cheeps (and the Link header's next page stays in the "
+        "room), and a link to /rooms on every page. A body without fields, as curl -d sends, is the cheep.",
+        6, "Addresses",
+        tests=("test_a_room_takes_a_cheep_as_a_form_as_json_and_as_plain_text_like_curl_d",
+               "test_the_catch_up_of_a_room_stays_in_the_room_page_after_page",
+               "test_a_trailing_slash_leads_back_to_the_room_and_there_are_no_sub_rooms",
+               "test_every_page_links_to_the_rooms_in_use_with_their_cheep_counts",
+               "test_the_page_names_its_room_and_links_to_the_rooms_in_use",
+               "test_without_javascript_the_form_posts_into_the_room_and_comes_back_to_it",
+               "test_the_page_of_a_room_and_the_list_of_rooms_have_no_serious_accessibility_problems"),
+    ),
+    Hint(
+        "rooms-name",
+        "A room whose name breaks the rule must be refused with a 4xx and the rule, everywhere: the page, "
+        "the POST, and the socket, whose refusal comes before the handshake, in CheckedHandler.check_request() "
+        "(handler.py), next to the Origin check.",
+        6, "A room's name",
+        tests=("test_a_room_name_against_the_rules_is_refused_with_a_reason",
+               "test_the_socket_of_a_room_keeps_every_check_of_the_solution_before_the_handshake"),
+    ),
+    Hint(
+        "rooms-migration",
+        "A cheep stored before rooms must stay in the shared room: add the room column with "
+        "NOT NULL DEFAULT '' (in NEWER_COLUMNS, storage.py), so that every old row reads as the room "
+        "with the empty name; a NULL room matches no room at all.",
+        6, "A column, and a migration",
+        tests=("test_a_cheeps_db_made_by_the_solution_keeps_every_cheep_in_the_shared_room",
+               "test_cheeps_kept_in_redis_by_the_solution_stay_in_the_shared_room",
+               "test_the_cheeps_and_keys_of_a_room_survive_a_restart",
+               "test_a_key_is_stored_once_in_a_room_and_a_cheep_of_another_room_cannot_reuse_it"),
+    ),
+    Hint(
+        "rooms-redis",
+        "Every function of redis_storage.py must take the same room as its twin in storage.py: one that "
+        "did not learn about rooms fails with a TypeError, and a POST with a 500. And relay.py must pass "
+        "each cheep's room on, and catch up on every room's cheeps after losing Redis.",
+        6, "Redis storage and the relay",
+        evidence=r"TypeError: (save_cheep|newest_cheeps|cheeps_since|rooms)\(\) (takes|got an unexpected)",
+        tests=("test_rooms_work_the_same_with_the_cheeps_in_redis",
+               "test_across_two_workers_a_cheep_reaches_only_the_pages_of_its_room_once",
+               "test_a_worker_that_missed_a_cheep_of_a_room_catches_up_into_that_room_only"),
+    ),
+    Hint(
+        "rooms-unsent",
+        "A page sent a cheep typed in another room. Name each room's lists of unsent cheeps apart "
+        "(put the room in the localStorage key), and take over only the lists of the page's own room.",
+        6, "A cheep not sent yet belongs to its room",
+        tests=("test_a_cheep_left_unsent_in_a_room_is_sent_by_the_next_page_of_that_room_and_no_other",),
+    ),
 ]
 
 UNKNOWN = Hint(
