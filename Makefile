@@ -33,7 +33,7 @@ help:
 	@echo "make check STEP=3 SECTION=\"Catching up\"   check only the promises of one section of the lesson"
 	@echo "make check STEP=rooms   check your app against an exercise of docs/going-further.md"
 	@echo "make check STEP=1 SHARE=http://192.168.1.20:5000 NAME=Ada   also show your name and progress on the instructor's board"
-	@echo "make bench      measure the broadcast against step 1 and the websockets library, then attacks, a feed of 50,000 cheeps, and the instructor's removals"
+	@echo "make bench      measure the broadcast against step 1 and the websockets library, then attacks, a feed of 50,000 cheeps, the instructor's removals, and long polling against WebSockets"
 	@echo "make docs       refresh the code listings in the lesson text (docs/)"
 	@echo "make screenshots  refresh the pictures of the pages in docs/images"
 	@echo "make setup      create .venv with the pinned requirements"
@@ -106,6 +106,7 @@ bench: $(VENV)/.installed-bench
 	$(VENV_PYTHON) bench/attacks.py
 	$(VENV_PYTHON) bench/big_feed.py
 	$(VENV_PYTHON) bench/removals.py
+	$(VENV_PYTHON) bench/long_polling.py
 
 # The lesson's code listings are copied from the stage folders: this refreshes them.
 docs: $(VENV)/.installed-dev

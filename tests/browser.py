@@ -56,12 +56,9 @@ class Windows:
         self.socket_urls = []
         self.page_errors = []  # errors the pages' JavaScript stopped with, for a failed test's report
 
-    def open(self, server, javascript=True, sockets=None, address="/"):
+    def open(self, server, javascript=True, sockets=None, address="/", script=None):
         """A window on the app's page at `address`. `sockets`, a function, is handed each WebSocket
-        the page opens to /ws (Playwright's WebSocketRoute): it can hold, drop or pass messages."""
-    def open(self, server, javascript=True, sockets=None, script=None):
-        """A window on the app. `sockets`, a function, is handed each WebSocket the page
-        opens to /ws (Playwright's WebSocketRoute): it can hold, drop or pass messages.
+        the page opens to /ws (Playwright's WebSocketRoute): it can hold, drop or pass messages.
         `script`, JavaScript, runs in the page before the page's own scripts."""
         context = self.browser.new_context(viewport=WINDOW_SIZE, java_script_enabled=javascript)
         self.contexts.append(context)

@@ -32,7 +32,7 @@ EXERCISE_TITLES = ["a typing indicator", "likes", "rooms", "a user's own feed", 
 
 # Every stage a check knows, numbered: the lesson's 0 to 3, then the exercises.
 NAMES = STAGES + EXERCISES
-TITLES += [f"the exercise {title!r}".replace("'", '"') for title in EXERCISE_TITLES]
+TITLES += [f'the exercise "{title}"' for title in EXERCISE_TITLES]
 LESSONS += [f"docs/going-further-{name}.md" for name in EXERCISES]
 
 
