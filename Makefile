@@ -96,8 +96,10 @@ check: $(VENV)/.installed-dev
 	  $(if $(SECTION),--section "$(SECTION)") \
 	  $(if $(SHARE),--share "$(SHARE)") $(if $(filter command line,$(origin NAME)),--name "$(NAME)")
 
+# The tests mostly wait on servers and browsers: four at a time keep two cores busy.
+TESTS_AT_ONCE ?= 4
 test: $(VENV)/.installed-dev
-	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS)
+	$(VENV_PYTHON) -m pytest -n $(TESTS_AT_ONCE) --dist loadgroup $(PYTEST_ARGS)
 
 # Speed and memory, measured: docs/performance.md. BENCH_ARGS="--clients 100 1000" for a shorter run.
 # Then one laptop's attacks, and what a bystander feels meanwhile (Linux only).

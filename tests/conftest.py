@@ -1,12 +1,14 @@
 """What every stage's tests share: which app they run against, and its server.
 
-Each test file holds the promises of one stage, and is named after it:
-test_step1_server.py holds what step 1 teaches, test_browser_step2_client.py
-what step 2 promises in a browser, and test_solution_other_sites.py one topic
-of the solution's promises. A later stage keeps every earlier promise,
-so each test runs against its own stage and every later one. An exercise of
-docs/going-further.md is a stage too: test_rooms.py holds the promises of "Rooms",
-checked against answers/rooms/ (made from answers/rooms.patch) and no other stage.
+Each test file holds the promises of one stage, and says which at its top:
+
+    pytestmark = pytest.mark.stage("step1_server")
+
+A later stage keeps every earlier promise, so each test runs against its own stage
+and every later one. An exercise of docs/going-further.md is a stage too: the
+promises marked "rooms" are checked against answers/rooms/ (made from
+answers/rooms.patch) and no other stage. A file without the mark (test_docs.py)
+checks the project itself, once.
 
 By default the tests check the reference folders. To check another folder,
 name it and the stage it should have reached:
@@ -27,7 +29,7 @@ from browser import HOW_TO_GET_ONE, LAUNCH_ARGS, Windows, find_chromium
 from server_process import ServerProcess
 from services import Nginx, RedisServer, missing
 from workshop.answers import DoesNotApply, make_answer
-from workshop.stages import NAMES, STAGES, folder_of, is_exercise, kept_stages, stage_index, test_name
+from workshop.stages import NAMES, STAGES, folder_of, is_exercise, kept_stages, stage_index
 
 def apps_under_test():
     """[(folder, stage)]: the reference stages and the exercises' answers, or the one
@@ -44,15 +46,15 @@ def apps_under_test():
         raise pytest.UsageError(f"Set CHEEPER_STAGE to the stage {app} should have reached. {error}") from None
 
 
-def module_stage(path):
-    """The stage whose promises a test file holds, or None for other files.
-    test_solution.py and test_solution_other_sites.py both hold the solution's."""
-    name = Path(path).stem.removeprefix("test_").removeprefix("browser_")
-    # The longest name first: test_solution_x.py is the solution's, not a stage "solution_x"'s.
-    for index in sorted(range(len(NAMES)), key=lambda index: -len(test_name(index))):
-        if name == test_name(index) or name.startswith(test_name(index) + "_"):
-            return index
-    return None
+def stage_of(node):
+    """The stage whose promises a test (or a test file) holds: its pytest.mark.stage, or None."""
+    marker = node.get_closest_marker("stage")
+    if marker is None:
+        return None
+    try:
+        return stage_index(marker.args[0])
+    except ValueError as error:
+        raise pytest.UsageError(f"{node.path.name}: pytest.mark.stage({marker.args[0]!r}). {error}") from None
 
 
 def stages_checked(index):
@@ -75,13 +77,19 @@ def pytest_configure(config):
                 print(error, file=sys.stderr)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
-    """Leave out the promises of stages that nothing under test keeps."""
+    """Leave out the promises of stages that nothing under test keeps. With several
+    workers (make test runs pytest -n), the tests that share a file's server stay
+    together on one worker; every other test goes wherever a worker is free."""
     kept = {kept for _, index in apps_under_test() for kept in stages_checked(index)}
-    later = [item for item in items if (module_stage(item.path) or 0) not in kept]
+    later = [item for item in items if (stage_of(item) or 0) not in kept]
     if later:
         config.hook.pytest_deselected(items=later)
         items[:] = [item for item in items if item not in later]
+    for item in items:
+        if "server" in getattr(item, "fixturenames", ()):  # one server per file and app
+            item.add_marker(pytest.mark.xdist_group(f"{item.path.stem}:{item.callspec.params['app_dir'].name}"))
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -128,7 +136,7 @@ def what_the_app_printed(item, failed):
 
 def pytest_generate_tests(metafunc):
     if "app_dir" in metafunc.fixturenames:
-        stage = module_stage(metafunc.module.__file__)
+        stage = stage_of(metafunc.definition)
         folders = [folder for folder, index in apps_under_test() if stage in stages_checked(index)]
         metafunc.parametrize(
             "app_dir", folders, ids=[folder.name for folder in folders], scope="module"

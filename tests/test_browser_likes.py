@@ -1,10 +1,13 @@
 """Going further, likes, in a real browser: each cheep's ♥ button raises its count in
 every open window, a browser likes a cheep once, a page loads with the stored
 counts, and the buttons pass axe-core's accessibility checks."""
+import pytest
 from playwright.sync_api import expect
 
 from app_client import post_cheep, unique
 from browser import ARRIVES, expect_newest, feed, open_live, send, serious_violations, status_of
+
+pytestmark = pytest.mark.stage("likes")
 
 
 def cheep_shown(page, text):

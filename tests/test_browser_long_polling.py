@@ -12,10 +12,13 @@ Plain requests still reach the app.
 """
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from app_client import post_cheep, stored_with, unique
 from browser import ARRIVES, feed, open_live, send, unsent
+
+pytestmark = pytest.mark.stage("long-polling")
 
 POLLING = re.compile(r"asking the server again and again.*blocks WebSockets", re.I)
 SOCKET_LIVE = re.compile(r"^\s*Live: new cheeps appear")

@@ -2,12 +2,15 @@
 room's page goes live on its own socket, a cheep typed there reaches that room's
 windows and no others, the page links to the rooms in use, the form works without
 JavaScript, and a cheep not sent yet is only ever sent to its own room."""
+import pytest
 from playwright.sync_api import expect
 
 from app_client import cheeps_since, unique
 from browser import LIVE, expect_live, expect_newest, feed, send, serious_violations, unsent
 from test_browser_solution_sending import DeadNetwork, shown_once_as_stored
 from test_rooms import new_room, room_cheeps, texts
+
+pytestmark = pytest.mark.stage("rooms")
 
 
 def open_room(windows, server, room, **options):

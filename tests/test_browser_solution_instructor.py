@@ -10,6 +10,8 @@ from playwright.sync_api import expect
 from app_client import Instructor, post_json, unique
 from browser import ARRIVES, LIVE, feed, open_as_instructor, open_live, send, serious_violations
 
+pytestmark = pytest.mark.stage("solution")
+
 BACK = 15000  # milliseconds: a page finds its way back within this
 
 

@@ -2,10 +2,13 @@
 cheeps and brings older ones in place; cheeps that arrive together are drawn
 together, and the page keeps a few hundred, so that a flood cannot freeze it;
 and the page passes axe-core's accessibility checks."""
+import pytest
 from playwright.sync_api import expect
 
 from app_client import post_json, unique
 from browser import ARRIVES, LIVE, feed, open_live, pause_clock, send, serious_violations
+
+pytestmark = pytest.mark.stage("solution")
 
 PAGE = 50  # cheeps on the page the server draws, and in each older page
 MOST_SHOWN = 200  # cheeps the page keeps, besides the older pages the reader asked for

@@ -7,11 +7,14 @@ import time
 from contextlib import suppress
 from datetime import datetime, timedelta
 
+import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from app_client import ONE_PERSON_PER_ADDRESS, cheeps_since, post_cheep, stored_with, unique, wait_until
 from browser import ARRIVES, LIVE, feed, open_live, open_live_counting_frames, send, unsent
+
+pytestmark = pytest.mark.stage("solution")
 
 RECONNECTING = re.compile("reconnecting", re.I)
 BACK = 15000  # milliseconds: a page finds a restarted server, or the network, within this

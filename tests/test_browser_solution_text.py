@@ -2,10 +2,13 @@
 the cheep beside it around, on the page the server draws and on a cheep that arrives live."""
 import uuid
 
+import pytest
 from playwright.sync_api import expect
 
 from app_client import post_cheep
 from browser import ARRIVES, feed, open_live
+
+pytestmark = pytest.mark.stage("solution")
 
 # Hebrew, then a cheep that starts with digits. Without isolation the digits join
 # the Hebrew run and show left of it: "100 שלום euros to Grace".

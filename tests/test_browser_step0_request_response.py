@@ -3,6 +3,8 @@ import pytest
 
 from app_client import post_cheep, unique
 
+pytestmark = pytest.mark.stage("step0_request_response")
+
 
 def test_without_javascript_submitting_the_form_posts_and_shows_the_cheep(server, windows):
     # Without JavaScript every stage's page is step 0's: the form posts, the page reloads.

@@ -9,6 +9,8 @@ from app_client import post_cheep, unique
 from browser import ARRIVES, LIVE, expect_newest, expect_stayed, feed, open_live, send
 from screenshots import side_by_side
 
+pytestmark = pytest.mark.stage("step2_client")
+
 
 def test_a_cheep_sent_in_one_window_appears_in_both_without_a_reload(server, windows):
     a, b = open_live(windows, server), open_live(windows, server)

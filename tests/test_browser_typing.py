@@ -3,10 +3,13 @@ the others say who is typing, until that person's cheep arrives or they stop."""
 import re
 import time
 
+import pytest
 from playwright.sync_api import expect
 
 from app_client import unique
 from browser import ARRIVES, expect_newest, open_live
+
+pytestmark = pytest.mark.stage("typing")
 
 GOES_AWAY = 10_000  # milliseconds: "stops typing for a few seconds", with room to spare
 ANYONE = r"\b(is|are) typing"

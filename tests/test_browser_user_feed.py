@@ -2,12 +2,15 @@
 and shows only their cheeps as they arrive."""
 from urllib.parse import urljoin
 
+import pytest
 import requests
 from playwright.sync_api import expect
 
 from app_client import post_cheep, unique
 from browser import expect_newest, expect_stayed, feed, open_live, send
 from test_user_feed import page_of, person, persons_page
+
+pytestmark = pytest.mark.stage("user-feed")
 
 
 def open_persons_page(windows, server, name):

@@ -8,10 +8,13 @@ tests get one as a browser does, by loading the page.
 import json
 import sqlite3
 
+import pytest
 import requests
 import websocket
 
 from app_client import WAIT, get_page, post_cheep, unique
+
+pytestmark = pytest.mark.stage("likes")
 
 NO_SUCH_CHEEP = 10**12  # an id no test's cheep reaches
 

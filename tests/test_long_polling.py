@@ -17,6 +17,8 @@ from app_client import (
     ONE_PERSON_PER_ADDRESS, new_key, newest_id, post_json, receive_json, send_cheep, unique, wait_until,
 )
 
+pytestmark = pytest.mark.stage("long-polling")
+
 WAITS = 2  # seconds: how long a waiting GET waits for a cheep on these servers
 SERVER_SETTINGS = {"CHEEPER_WAIT_SECONDS": str(WAITS)}
 QUICK = 1  # seconds: an answer that is there already, or a cheep just stored, comes within this

@@ -24,6 +24,8 @@ from test_solution_many_workers import (  # noqa: F401
 )
 from workshop.stages import ROOT
 
+pytestmark = pytest.mark.stage("rooms")
+
 SOLUTION = ROOT / "solution"  # the stage the exercise starts from: the cheeps it stored must stay
 
 

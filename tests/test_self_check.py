@@ -7,7 +7,6 @@ import socket
 import subprocess
 import sys
 import tomllib
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -17,16 +16,16 @@ from browser import ARRIVES, LIVE, open_as_instructor
 from server_process import ServerProcess
 from workshop.check import Promise, promise_files, report
 from workshop.hints import HINTS
-from workshop.stages import EXERCISES, NAMES, ROOT, STAGES
+from workshop.stages import EXERCISES, NAMES, ROOT, STAGES, marked_stage
 
 MISTAKES = sorted((ROOT / "tests" / "mistakes").glob("*.toml"))
 EXTENSIONS = sorted((ROOT / "tests" / "extensions").glob("*.toml"))
 
 
-def workshop(*arguments):
+def workshop(*arguments, timeout=600):
     """Run `python -m workshop ...` as an attendee does; return its exit code and output."""
     finished = subprocess.run(
-        [sys.executable, "-m", "workshop", *arguments], cwd=ROOT, capture_output=True, text=True, timeout=600,
+        [sys.executable, "-m", "workshop", *arguments], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
         stdin=subprocess.DEVNULL,  # no terminal: nothing is asked
     )
     return finished.returncode, finished.stdout + finished.stderr
@@ -53,39 +52,21 @@ def changed_copy(spec, app):
         path.write_text(code.replace(change["old"], change["new"], 1))
 
 
-CHECKS_AT_ONCE = 2  # a check mostly waits on its servers and browser: two at once share the cores well
-
-
-@pytest.fixture(scope="session")
-def checked(request, tmp_path_factory):
-    """The check's exit code and output for each mistake, and each exercise's answer,
-    that the session runs: by the mistake's file, or the exercise's name. There are
-    dozens, so they run two at a time, all before the first is asserted."""
-    chosen = [params.get("mistake") or params["exercise"] for item in request.session.items
-              if {"mistake", "exercise"} & (params := getattr(getattr(item, "callspec", None), "params", {})).keys()]
-
-    def check(chosen):
-        spec = tomllib.loads(chosen.read_text()) if isinstance(chosen, Path) else {"stage": chosen, "change": []}
-        app = tmp_path_factory.mktemp(spec["stage"]) / "workspace"
-        try:
-            changed_copy(spec, app)
-        except AssertionError as error:  # said by its own test
-            return None, str(error)
-        section = ["--section", spec["section"]] if "section" in spec else []
-        try:
-            return workshop("check", spec["stage"], "--app", str(app), *section)
-        except subprocess.TimeoutExpired:  # said by its own test, and the others go on
-            return None, f"The check of {getattr(chosen, 'name', chosen)} took more than 10 minutes."
-
-    with ThreadPoolExecutor(CHECKS_AT_ONCE) as pool:
-        return dict(zip(chosen, pool.map(check, chosen)))
+def check(chosen, tmp_path):
+    """The check's exit code and output for a mistake (its file) or an exercise's answer
+    (its name). make test runs them side by side, on pytest-xdist's workers."""
+    spec = tomllib.loads(chosen.read_text()) if isinstance(chosen, Path) else {"stage": chosen, "change": []}
+    app = tmp_path / "workspace"
+    changed_copy(spec, app)
+    section = ["--section", spec["section"]] if "section" in spec else []
+    return workshop("check", spec["stage"], "--app", str(app), *section, timeout=840)
 
 
 @pytest.mark.parametrize("mistake", MISTAKES, ids=[path.stem for path in MISTAKES])
-@pytest.mark.timeout(3600)  # the first one waits for them all
-def test_a_mistake_fails_the_check_with_the_right_first_hint(mistake, checked):
+@pytest.mark.timeout(600)  # a check starts many servers and a browser: minutes on a busy machine
+def test_a_mistake_fails_the_check_with_the_right_first_hint(mistake, tmp_path):
     spec = tomllib.loads(mistake.read_text())
-    code, output = checked[mistake]
+    code, output = check(mistake, tmp_path)
     assert code == 1, output
     words = " ".join(output.split())
     first_cause = words[: words.find("Read: docs/")]  # all that comes before the first Read: line
@@ -98,11 +79,11 @@ def test_a_mistake_fails_the_check_with_the_right_first_hint(mistake, checked):
 
 
 @pytest.mark.parametrize("exercise", EXERCISES)
-@pytest.mark.timeout(3600)  # the first one waits for every check of the session
-def test_every_answer_applies_and_keeps_its_promises(exercise, checked):
+@pytest.mark.timeout(900)  # the answers that build on the solution run its whole check
+def test_every_answer_applies_and_keeps_its_promises(exercise, tmp_path):
     """answers/<exercise>.patch still applies to the stage it builds on, and the answer
     passes `make check STEP=<exercise>`: the exercise's promises and every one before."""
-    code, output = checked[exercise]
+    code, output = check(exercise, tmp_path)
     assert code == 0 and "FAIL" not in output, output
 
 
@@ -126,6 +107,17 @@ def test_a_section_of_the_solution_is_checked_alone_and_a_wrong_one_is_named_wit
     assert "Steps 0 to 2" not in output, "It checked more than the section."
     code, output = workshop("check", "3", "--app", "solution", "--section", "Catching")
     assert code != 0 and 'No promise belongs to a section "Catching"' in output and "'Catching up'" in output
+
+
+def test_a_test_file_says_its_stage_with_a_mark_whatever_its_name(tmp_path):
+    """A new file named like a stage (tests/test_step1.py) holds no stage's promises until its mark says so."""
+    (tmp_path / "test_step1.py").write_text("import pytest\n\ndef test_a_promise():\n    pass\n")
+    assert marked_stage(tmp_path / "test_step1.py") is None
+    (tmp_path / "test_rooms_more.py").write_text('import pytest\n\npytestmark = pytest.mark.stage("solution")\n')
+    assert marked_stage(tmp_path / "test_rooms_more.py") == STAGES.index("solution")
+    (tmp_path / "test_x.py").write_text('import pytest\n\npytestmark = [pytest.mark.stage("step9"), pytest.mark.soak]\n')
+    with pytest.raises(ValueError, match="There is no stage 'step9'"):
+        marked_stage(tmp_path / "test_x.py")
 
 
 def test_every_hint_is_proven_by_a_mistake():

@@ -6,6 +6,8 @@ import requests
 
 from app_client import CHEEP_FIELDS, cheeps_since, newest_id, post_cheep, receive_json, send_cheep, unique
 
+pytestmark = pytest.mark.stage("solution")
+
 
 def cheep(**fields):
     return json.dumps({"type": "cheep", "name": "Ada", "cheep": "hello", **fields})

@@ -17,6 +17,8 @@ from app_client import (
 )
 from text_rules import CHEEP_LIMIT, NAME_LIMIT, as_stored
 
+pytestmark = pytest.mark.stage("solution")
+
 TEXT, BINARY, CONTINUATION, CLOSE, PING = 0x1, 0x2, 0x0, 0x8, 0x9
 LIMIT = 4096  # bytes in one message: the solution's MESSAGE_LIMIT
 CHEEP = json.dumps({"type": "cheep", "name": "Ada", "cheep": "whole"}).encode()

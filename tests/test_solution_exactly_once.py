@@ -14,6 +14,8 @@ from app_client import (
 from server_process import ServerProcess
 from workshop.stages import ROOT
 
+pytestmark = pytest.mark.stage("solution")
+
 
 def nothing_arrives(client, seconds=0.5):
     """Whether no message arrives on the client within `seconds` (one of a type the

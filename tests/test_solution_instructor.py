@@ -12,6 +12,8 @@ from app_client import (
     instructor_link, new_key, post_json, receive_json, receive_type, send_cheep, unique,
 )
 
+pytestmark = pytest.mark.stage("solution")
+
 REMOVED = "The instructor removed this cheep"
 MUTED = "Your cheeps are paused for now"
 ONLY = "Only the instructor can do that."

@@ -23,7 +23,7 @@ from app_client import (
 )
 from server_process import Gunicorn
 
-pytestmark = pytest.mark.many_workers
+pytestmark = [pytest.mark.stage("solution"), pytest.mark.many_workers]
 
 RESUME = 20  # seconds for a worker to find Redis again: it tries after 1, 2, 4 … s
 # Workers side by side share the instructor's key, as gunicorn.conf.py makes them.

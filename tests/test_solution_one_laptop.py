@@ -20,6 +20,8 @@ from app_client import (
 )
 from services import missing
 
+pytestmark = pytest.mark.stage("solution")
+
 TEXT, CONTINUATION, PING, PONG = 0x1, 0x0, 0x9, 0xA
 ARRIVES = 2  # seconds a bystander's cheep may take while an attack runs: generous, on a loaded machine
 # Silent connections are closed after 10 s: a test that holds some, on a busy machine, allows more.

@@ -7,6 +7,8 @@ import websocket
 
 from app_client import receive_json, send_cheep, unique
 
+pytestmark = pytest.mark.stage("solution")
+
 
 def refusal(server, **options):
     """The HTTP status that refused the socket, or None when it opened."""

@@ -6,6 +6,8 @@ import requests
 
 from app_client import get_page, newest_id, pages_of, post_json
 
+pytestmark = pytest.mark.stage("solution")
+
 LONGEST_PAGE = 200  # cheeps in one answer of /api/cheeps, at most
 
 

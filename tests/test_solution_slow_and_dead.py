@@ -13,6 +13,8 @@ from app_client import (
     WAIT, cheeps_since, frame, receive_close, receive_json, send_cheep, still_listening, unique,
 )
 
+pytestmark = pytest.mark.stage("solution")
+
 CLOSE = 0x8
 LONG_CHEEP = "🐦" * 76  # 76 characters that travel as 912 bytes of JSON (\ud83d\udc26 each)
 

@@ -15,6 +15,8 @@ import websocket
 
 from app_client import cheeps_since, new_key, receive_json, send_cheep, wait_until
 
+pytestmark = pytest.mark.stage("solution")
+
 CLIENTS = 200
 CHEEPS_EACH = 8
 SECONDS_BETWEEN_CHEEPS = 3  # 200 clients: about 70 cheeps a second in all

@@ -19,6 +19,8 @@ from text_rules import (
     is_control, is_visible, most_marks_on_one_letter,
 )
 
+pytestmark = pytest.mark.stage("solution")
+
 ENGLAND = "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"  # a flag of 7 code points
 FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # 7 code points
 

@@ -1,9 +1,12 @@
 """Step 0's promises: the request/response Cheeper. Every later stage keeps them."""
 from urllib.parse import urlparse
 
+import pytest
 import requests
 
 from app_client import get_page, post_cheep, unique
+
+pytestmark = pytest.mark.stage("step0_request_response")
 
 
 def test_the_page_has_a_form_for_a_name_and_a_cheep_of_76_characters(server):

@@ -18,6 +18,8 @@ from app_client import (
     who_received,
 )
 
+pytestmark = pytest.mark.stage("step1_server")
+
 
 def echo(client, text):
     """Send text to /echo; its reply, or "" when the connection has closed."""

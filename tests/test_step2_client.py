@@ -5,10 +5,13 @@ What the scripts do in a browser is proven by the browser tests.
 import re
 from urllib.parse import urljoin, urlparse
 
+import pytest
 import requests
 
 from app_client import get_page
 from vendored import JQUERY, sha256
+
+pytestmark = pytest.mark.stage("step2_client")
 
 # A URL with a host written into it: http://, https://, ws:// or wss:// then a name.
 URL_WITH_A_HOST = re.compile(r"\b(?:https?|wss?)://[\w.\-\[\]]+")

@@ -5,9 +5,12 @@ What the page does with it is proven by test_browser_typing.py.
 """
 import json
 
+import pytest
 import websocket
 
 from app_client import get_page, send_cheep, unique
+
+pytestmark = pytest.mark.stage("typing")
 
 
 def send_typing(client, name):

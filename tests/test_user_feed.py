@@ -12,6 +12,8 @@ from bs4 import BeautifulSoup
 from app_client import post_cheep, receive_json, unique
 from test_step1_server import close_politely, vanish
 
+pytestmark = pytest.mark.stage("user-feed")
+
 
 def person(name):
     """A name no other test uses, and short enough for the form's 32 characters."""

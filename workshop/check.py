@@ -16,7 +16,7 @@ from pathlib import Path
 
 from workshop.crashes import crashes_in, where_the_lesson_writes
 from workshop.hints import HINTS, UNKNOWN, hint_for, lesson_order, lesson_sections
-from workshop.stages import LESSONS, NAMES, ROOT, STAGES, TITLES, base_of, kept_stages, test_name
+from workshop.stages import LESSONS, NAMES, ROOT, STAGES, TITLES, base_of, kept_stages, marked_stage
 from workshop.starting import why_it_does_not_start
 
 
@@ -46,13 +46,12 @@ class Promise:
 
 
 def promise_files(stage):
-    """The test files that hold the promises of this stage and the ones before it."""
-    files = []
-    for kind in ("test_", "test_browser_"):
-        for name in map(test_name, kept_stages(stage)):
-            # test_solution.py, then test_solution_<topic>.py
-            files += sorted(ROOT.glob(f"tests/{kind}{name}.py")) + sorted(ROOT.glob(f"tests/{kind}{name}_*.py"))
-    return [str(file) for file in files]
+    """The test files that hold the promises of this stage and the ones it builds on,
+    earliest stage first: each file says its stage (workshop.stages.marked_stage)."""
+    kept = kept_stages(stage)
+    files = [(kept.index(marked), str(file)) for file in sorted(ROOT.glob("tests/test_*.py"))
+             if (marked := marked_stage(file)) in kept]
+    return [file for _, file in sorted(files)]
 
 
 def section_tests(stage, section):

@@ -1,5 +1,6 @@
 """The lesson's stages, in order, the going-further exercises that build on them,
 and the page of the lesson that teaches each."""
+import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,9 +63,17 @@ def kept_stages(stage):
     return [] if stage < 0 else kept_stages(base_of(stage)) + [stage]
 
 
-def test_name(stage):
-    """How the stage's test files are named: tests/test_<this>.py, tests/test_<this>_<topic>.py."""
-    return NAMES[stage].replace("-", "_")
+def marked_stage(test_file):
+    """The stage whose promises a test file holds, as its line
+    `pytestmark = pytest.mark.stage("step1_server")` says; None for a file with no such
+    line (tests/test_docs.py checks the lesson, not an app). Raises ValueError for a
+    stage that does not exist."""
+    for node in ast.parse(Path(test_file).read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(getattr(target, "id", "") == "pytestmark" for target in node.targets):
+            for call in ast.walk(node.value):
+                if isinstance(call, ast.Call) and getattr(call.func, "attr", "") == "stage":
+                    return stage_index(call.args[0].value)
+    return None
 
 
 def folder_of(stage):
