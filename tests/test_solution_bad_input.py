@@ -137,6 +137,25 @@ def test_more_sockets_from_one_address_than_allowed_are_refused_with_429(start_s
     assert wait_until(another_opens), "A socket that closed still counts against its address."
 
 
+def test_behind_a_trusted_proxy_the_limit_counts_each_person_and_not_the_proxy(start_server):
+    server = start_server(env={**PEOPLE_BEHIND_A_PROXY, "CHEEPER_SOCKETS_PER_ADDRESS": "2"})
+    for _ in range(2):
+        server.connect(header=["X-Forwarded-For: 198.51.100.7"])
+    server.connect(header=["X-Forwarded-For: 203.0.113.9"])
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        server.connect(header=["X-Forwarded-For: 198.51.100.7"])
+    assert refused.value.status_code == 429
+
+
+def test_a_forwarded_address_from_anyone_else_is_ignored(start_server):
+    server = start_server(env={**ONE_PERSON_PER_ADDRESS, "CHEEPER_SOCKETS_PER_ADDRESS": "2"})
+    for n in range(2):
+        server.connect(header=[f"X-Forwarded-For: 198.51.100.{n}"])
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        server.connect(header=["X-Forwarded-For: 198.51.100.99"])
+    assert refused.value.status_code == 429
+
+
 MALFORMED_POSTS = {
     "no body": {},
     "JSON that is cut off": {"data": b'{"name": "Ada"', "headers": {"Content-Type": "application/json"}},

@@ -557,7 +557,9 @@ HINTS = [
         "The handler should refuse a socket with 429 when its address already has "
         "CHEEPER_SOCKETS_PER_ADDRESS open (20 unless set).",
         3, "At most 20 sockets from one address",
-        tests=("test_more_sockets_from_one_address_than_allowed_are_refused_with_429",),
+        tests=("test_more_sockets_from_one_address_than_allowed_are_refused_with_429",
+               "test_behind_a_trusted_proxy_the_limit_counts_each_person_and_not_the_proxy",
+               "test_a_forwarded_address_from_anyone_else_is_ignored"),
     ),
     Hint(
         "outbox",
