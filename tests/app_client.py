@@ -12,7 +12,11 @@ import requests
 import websocket
 from bs4 import BeautifulSoup
 
-WAIT = 3  # seconds a client waits for a message that should come (loopback takes ms)
+from waits import WAIT
+
+# What a WebSocket frame carries: its opcode (RFC 6455, section 5.2).
+CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
+MESSAGE_LIMIT = 4096  # bytes in one WebSocket message: the solution's MESSAGE_LIMIT, in protocol.py
 
 
 # The solution counts what each person does by the address of their computer, and
@@ -109,10 +113,12 @@ def send_cheep(client, name, cheep, key=None):
     client.send(json.dumps(message if key is None else {**message, "key": key}))
 
 
-def post_json(server, name, cheep, key=None):
-    """POST a cheep as JSON, as a script does; with a key, in the Idempotency-Key header."""
-    headers = {} if key is None else {"Idempotency-Key": key}
-    return requests.post(server.url + "/api/cheep", json={"name": name, "cheep": cheep}, headers=headers)
+def post_json(server, name, cheep, key=None, headers=None, address="/api/cheep", session=requests):
+    """POST a cheep as JSON, as a script does; with a key, in the Idempotency-Key header.
+    headers: more of them, such as as_person(2); address: another, such as a room's;
+    session: a requests.Session, to send every POST on one connection."""
+    headers = {**(headers or {}), **({} if key is None else {"Idempotency-Key": key})}
+    return session.post(server.url + address, json={"name": name, "cheep": cheep}, headers=headers)
 
 
 # Every type of message the lesson's servers send. An app that goes further
@@ -190,8 +196,8 @@ def still_listening(client):
         client.ping("still there?")
         while True:
             opcode, _ = client.recv_data(control_frame=True)
-            if opcode in (websocket.ABNF.OPCODE_PONG, websocket.ABNF.OPCODE_CLOSE):
-                return opcode == websocket.ABNF.OPCODE_PONG
+            if opcode in (PONG, CLOSE):
+                return opcode == PONG
     except (websocket.WebSocketException, OSError):
         return False
 
@@ -202,7 +208,7 @@ def receive_close(client):
     try:
         while True:
             opcode, data = client.recv_data(control_frame=True)
-            if opcode == websocket.ABNF.OPCODE_CLOSE:
+            if opcode == CLOSE:
                 code = struct.unpack("!H", data[:2])[0] if len(data) >= 2 else None
                 return code, data[2:].decode()
     except (websocket.WebSocketConnectionClosedException, ConnectionError):
@@ -230,6 +236,11 @@ def frame(opcode, payload=b"", fin=True, masked=True, reserved_bits=0, length=No
 # A learner's progress, as make check SHARE=... sends it.
 REPORT = {"name": "Ada", "step": 1, "kept": 12, "promises": 15, "failing": "The server sends each cheep to every page"}
 INSTRUCTOR_LINK = re.compile(r"http://\S+/instructor\?key=\S+")
+
+
+def post_progress(server, report=REPORT):
+    """Send a learner's progress, as make check SHARE=... does; the answer."""
+    return requests.post(server.url + "/api/progress", json=report)
 
 
 def instructor_link(server):

@@ -7,7 +7,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from app_client import Instructor, post_json, unique
+from app_client import Instructor, post_json, post_progress, unique
 from browser import ARRIVES, LIVE, feed, open_as_instructor, open_live, send, serious_violations
 
 pytestmark = pytest.mark.stage("solution")
@@ -99,7 +99,7 @@ def test_the_board_puts_the_stuck_first_and_shows_any_report_as_text(server, win
     board = open_as_instructor(windows, server, "/instructor/board")
     expect(board.locator("#status")).to_have_text(LIVE)
     for report in reports:
-        assert requests.post(server.url + "/api/progress", json=report).status_code == 201
+        assert post_progress(server, report).status_code == 201
     expect(rows(board).filter(has_text="Cy")).to_have_count(1, timeout=ARRIVES)
     names = [row.locator("td").first.inner_text() for row in rows(board).all()]
     order = [names.index(name) for name in ["Cy", "Eve", "<img src=x onerror=pwned=1>", "Dee", "Bo"]]
@@ -127,7 +127,7 @@ def test_the_instructors_feed_and_board_have_no_serious_accessibility_problems(s
         {"name": "Grace", "step": 1, "kept": 9, "promises": 15, "failing": "The server sends each cheep to every page"},
         {"name": "Linus", "step": 2, "kept": 17, "promises": 21, "failing": "A cheep sent from the page arrives in every window"},
     ]:
-        requests.post(server.url + "/api/progress", json=report)
+        post_progress(server, report)
     board = open_as_instructor(windows, server, "/instructor/board")
     expect(rows(board)).to_have_count(3)
     assert serious_violations(board) == []

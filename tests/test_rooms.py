@@ -45,8 +45,7 @@ def texts(cheeps):
 
 def post_to_room(server, room, name, cheep, key=None):
     """POST a cheep to a room's address as JSON, as a script does."""
-    headers = {} if key is None else {"Idempotency-Key": key}
-    return requests.post(f"{server.url}/r/{room}", json={"name": name, "cheep": cheep}, headers=headers)
+    return post_json(server, name, cheep, key, address=f"/r/{room}")
 
 
 def curl_d(server, address, text):
@@ -155,7 +154,7 @@ def test_a_room_name_against_the_rules_is_refused_with_a_reason(server, name):
     assert 400 <= page.status_code < 500 and "lowercase" in page.text, (
         f"/r/{name} answered {page.status_code}: {page.text[:200]!r}"
     )
-    posted = requests.post(f"{server.url}/r/{name}", json={"name": "Ada", "cheep": "hi"})
+    posted = post_to_room(server, name, "Ada", "hi")
     assert 400 <= posted.status_code < 500 and "lowercase" in posted.json()["message"], (
         f"A POST to /r/{name} answered {posted.status_code}: {posted.text[:200]!r}"
     )

@@ -4,7 +4,7 @@ import json
 import pytest
 import requests
 
-from app_client import CHEEP_FIELDS, cheeps_since, newest_id, post_cheep, receive_json, send_cheep, unique
+from app_client import CHEEP_FIELDS, cheeps_since, newest_id, post_cheep, post_json, receive_json, send_cheep, unique
 
 pytestmark = pytest.mark.stage("solution")
 
@@ -89,7 +89,7 @@ def test_an_unchecked_post_is_refused_with_400_and_the_reason(server):
 def test_a_cheep_posted_as_json_is_stored_broadcast_and_returned(server, connect):
     client = connect()
     text = unique("json")
-    response = requests.post(server.url + "/api/cheep", json={"name": "Ada", "cheep": text})
+    response = post_json(server, "Ada", text)
     assert response.status_code == 201
     stored = response.json()
     assert (stored["type"], stored["cheep"]) == ("cheep", text)

@@ -9,7 +9,7 @@ import requests
 
 from app_client import (
     ONE_PERSON_PER_ADDRESS, PEOPLE_BEHIND_A_PROXY, REPORT, Instructor, as_person, cheeps_since, get_page,
-    instructor_link, new_key, post_json, receive_json, receive_type, send_cheep, unique,
+    instructor_link, new_key, post_json, post_progress, receive_json, receive_type, send_cheep, unique,
 )
 
 pytestmark = pytest.mark.stage("solution")
@@ -148,7 +148,7 @@ def test_a_muted_name_or_address_is_refused_with_a_calm_sentence_and_others_are_
     assert receive_type(board, "muted") == {"type": "muted", "what": "name", "value": "troll", "label": "Troll"}
     send_cheep(troll, "TROLL", unique("again"))
     assert MUTED in receive_type(troll, "error")["message"]
-    answer = requests.post(server.url + "/api/cheep", json={"name": "Troll", "cheep": "x"}, headers=as_person(3))
+    answer = post_json(server, "Troll", "x", headers=as_person(3))
     assert answer.status_code == 403 and MUTED in answer.json()["message"]
     assert receive_type(bystander, "cheep")["id"] == rude_id  # only the first one came
     # The same laptop under another name: its address.
@@ -186,7 +186,7 @@ def test_starting_afresh_empties_every_page_and_ids_go_on(start_feed):
 
 def test_the_instructor_hears_each_report_and_nobody_else_does(server):
     instructors_page, page = Instructor(server).connect(), server.connect()
-    answer = requests.post(server.url + "/api/progress", json=REPORT)
+    answer = post_progress(server)
     assert answer.status_code == 201, answer.text
     heard = receive_type(instructors_page, "progress")
     assert {field: heard[field] for field in REPORT} == REPORT and heard["learner"] and heard["time"]
@@ -213,13 +213,13 @@ def test_a_bogus_report_is_refused_with_a_reason(server, report, says):
     if isinstance(report, str):
         answer = requests.post(server.url + "/api/progress", data=report, headers={"Content-Type": "application/json"})
     else:
-        answer = requests.post(server.url + "/api/progress", json=report)
+        answer = post_progress(server, report)
     assert answer.status_code == 400 and says in answer.json()["message"], answer.text
 
 
 def test_a_flood_of_reports_is_slowed_with_429(start_server):
     server = start_server(env=ONE_PERSON_PER_ADDRESS)
-    statuses = [requests.post(server.url + "/api/progress", json=REPORT).status_code for _ in range(30)]
+    statuses = [post_progress(server).status_code for _ in range(30)]
     assert statuses[0] == 201 and 429 in statuses
 
 

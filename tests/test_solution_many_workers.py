@@ -17,8 +17,8 @@ import requests
 import websocket
 
 from app_client import (
-    PEOPLE_BEHIND_A_PROXY, REPORT, Instructor, assert_each_key_stored_once_when_raced, cheeps_since,
-    instructor_link, new_key, post_json, receive_close, receive_json, receive_type, send_cheep, stored_with, unique,
+    PEOPLE_BEHIND_A_PROXY, Instructor, assert_each_key_stored_once_when_raced, cheeps_since,
+    instructor_link, new_key, post_json, post_progress, receive_close, receive_json, receive_type, send_cheep, stored_with, unique,
     wait_until,
 )
 from server_process import Gunicorn
@@ -84,7 +84,7 @@ def test_a_cheep_sent_to_one_worker_reaches_the_pages_on_both_once(two_workers):
     on_first, on_second = first.connect(), second.connect()
     by_socket, by_post = unique("by socket"), unique("by post")
     send_cheep(on_first, "Ada", by_socket)
-    assert requests.post(second.url + "/api/cheep", json={"name": "Bo", "cheep": by_post}).status_code == 201
+    assert post_json(second, "Bo", by_post).status_code == 201
     # In the order each worker heard of them: its own cheep may come first.
     assert sorted(cheeps_arriving(on_first, 1)) == sorted([by_socket, by_post])
     assert sorted(cheeps_arriving(on_second, 1)) == sorted([by_socket, by_post]), (
@@ -137,7 +137,7 @@ def test_a_worker_that_stopped_listening_reads_what_it_missed_from_storage(two_w
 def test_a_page_that_reconnects_catches_up_on_any_worker(two_workers):
     first, second = two_workers
     missed = unique("missed")
-    requests.post(first.url + "/api/cheep", json={"name": "Ada", "cheep": missed})
+    post_json(first, "Ada", missed)
     assert cheeps_since(second, 0)[-1]["cheep"] == missed
 
 
@@ -191,7 +191,7 @@ def test_the_instructor_on_one_worker_acts_on_the_pages_of_every_worker(workers_
     assert instructor.act({"type": "mute", "id": post_json(second, "Troll", unique()).json()["id"], "what": "name"}).ok
     assert receive_type(instructors_second_page, "muted")["value"] == "troll"
     assert post_json(second, "Troll", unique("again")).status_code == 403, "The mute did not reach the second worker."
-    assert requests.post(second.url + "/api/progress", json=REPORT).status_code == 201
+    assert post_progress(second).status_code == 201
     assert receive_type(instructors_page, "progress")["name"] == "Ada"
     assert instructor.act({"type": "start-afresh"}).status_code == 200
     assert receive_type(page, "cleared")["up_to"] >= rude_id
@@ -227,7 +227,7 @@ def test_with_the_cheeps_in_redis_every_worker_stores_and_reads_the_same_ones(wo
     first, second = workers_sharing_redis_storage
     on_second = second.connect()
     texts = [unique("one"), unique("two")]
-    requests.post(first.url + "/api/cheep", json={"name": "Ada", "cheep": texts[0]})
+    post_json(first, "Ada", texts[0])
     send_cheep(second.connect(), "Bo", texts[1])
     assert sorted(cheeps_arriving(on_second, 1)) == sorted(texts)
     for worker in (first, second):
@@ -266,7 +266,7 @@ def test_with_the_cheeps_in_redis_a_cheep_sent_while_it_is_away_is_refused_with_
         "message": "Cheeper cannot reach its storage just now: try again in a moment. Nothing was stored.",
         "retry": True,
     }
-    response = requests.post(first.url + "/api/cheep", json={"name": "Ada", "cheep": "hello"})
+    response = post_json(first, "Ada", "hello")
     assert response.status_code == 503 and "cannot reach its storage" in response.json()["message"]
     assert requests.get(first.url + "/").status_code == 503
     redis_server.start()

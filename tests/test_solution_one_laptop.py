@@ -15,8 +15,8 @@ import requests
 import websocket
 
 from app_client import (
-    ONE_PERSON_PER_ADDRESS, PEOPLE_BEHIND_A_PROXY, as_person, frame, new_key, receive_close, receive_json,
-    send_cheep, unique, wait_until,
+    ONE_PERSON_PER_ADDRESS, PEOPLE_BEHIND_A_PROXY, as_person, frame, new_key, post_json, receive_close,
+    receive_json, send_cheep, unique, wait_until,
 )
 from services import missing
 
@@ -199,9 +199,7 @@ def test_one_person_has_one_allowance_across_their_tabs_reloads_and_posts(server
     stored += cheep_burst(server.connect(header=ada))  # a reload
     with requests.Session() as session:
         for _ in range(20):
-            answer = session.post(
-                server.url + "/api/cheep", json={"name": "Ada", "cheep": unique("posted")}, headers=ada
-            )
+            answer = post_json(server, "Ada", unique("posted"), headers=ada, session=session)
             if answer.status_code == 201:
                 stored += 1
             else:

@@ -4,7 +4,7 @@ header to the next. So a feed of 50,000 cheeps costs what a feed of 50 does."""
 import pytest
 import requests
 
-from app_client import get_page, newest_id, pages_of, post_json
+from app_client import get_page, newest_id, pages_of
 
 pytestmark = pytest.mark.stage("solution")
 

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from app_client import (
-    WAIT, cheeps_since, frame, receive_close, receive_json, send_cheep, still_listening, unique,
+    WAIT, cheeps_since, frame, post_json, receive_close, receive_json, send_cheep, still_listening, unique,
 )
 
 pytestmark = pytest.mark.stage("solution")
@@ -40,7 +40,7 @@ def test_a_client_that_stops_reading_holds_up_no_one_and_is_dropped(server, conn
     with requests.Session() as session:
         for n in range(500):
             text = f"{n:04} {LONG_CHEEP}"[:76]
-            response = session.post(server.url + "/api/cheep", json={"name": "🐦" * 32, "cheep": text})
+            response = post_json(server, "🐦" * 32, text, session=session)
             assert response.status_code == 201
             assert receive_json(bystander)["cheep"] == text, "The bystander missed a cheep."
     assert connection_ends(stalled), "A client that never read 500 cheeps is still connected."
