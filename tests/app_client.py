@@ -12,7 +12,7 @@ import requests
 import websocket
 from bs4 import BeautifulSoup
 
-from waits import WAIT
+from waits import LONG_WAIT, WAIT
 
 # What a WebSocket frame carries: its opcode (RFC 6455, section 5.2).
 CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
@@ -77,7 +77,7 @@ def pages_of(server, address):
     their Link headers: each names the address of the next page."""
     pages = []
     while address:
-        response = requests.get(urljoin(server.url, address), timeout=10)
+        response = requests.get(urljoin(server.url, address), timeout=LONG_WAIT)
         assert response.status_code == 200, response.text
         pages.append(response.json())
         address = response.links.get("next", {}).get("url")

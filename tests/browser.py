@@ -10,6 +10,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from app_client import instructor_link
+from waits import ARRIVES
 from workshop.crashes import PAGE_ERROR
 
 # --no-sandbox: Chromium refuses its sandbox when run as root, as CI does.
@@ -106,7 +107,7 @@ class Windows:
 
 
 LIVE = re.compile(r"^\s*Live")  # the status line once the socket is open
-ARRIVES = 2000  # milliseconds: a live cheep shows in every window within this
+RECONNECTING = re.compile("reconnecting", re.I)  # and while it tries to open one again
 
 
 def open_live(windows, server, address="/"):

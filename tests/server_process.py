@@ -14,11 +14,8 @@ import psutil
 import requests
 import websocket
 
-from app_client import WAIT
+from waits import START_TIMEOUT, STOP_TIMEOUT, WAIT
 from workshop.stages import ROOT
-
-START_TIMEOUT = 20  # seconds; a cold laptop imports gevent and Flask slowly
-STOP_TIMEOUT = 10
 
 
 def free_port():

@@ -10,7 +10,8 @@ import time
 import pytest
 import redis
 
-from server_process import START_TIMEOUT, free_port
+from server_process import free_port
+from waits import START_TIMEOUT
 from workshop.stages import ROOT
 
 NGINX_CONFIG = ROOT / "solution" / "nginx.conf"

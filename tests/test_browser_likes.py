@@ -5,7 +5,8 @@ import pytest
 from playwright.sync_api import expect
 
 from app_client import post_cheep, unique
-from browser import ARRIVES, expect_newest, feed, open_live, send, serious_violations, status_of
+from browser import expect_newest, feed, open_live, send, serious_violations, status_of
+from waits import ARRIVES
 
 pytestmark = pytest.mark.stage("likes")
 

@@ -16,14 +16,14 @@ import pytest
 from playwright.sync_api import expect
 
 from app_client import post_cheep, stored_with, unique
-from browser import ARRIVES, feed, open_live, send, unsent
+from browser import feed, open_live, send, unsent
+from waits import ARRIVES, BACK
 
 pytestmark = pytest.mark.stage("long-polling")
 
 POLLING = re.compile(r"asking the server again and again.*blocks WebSockets", re.I)
 SOCKET_LIVE = re.compile(r"^\s*Live: new cheeps appear")
 SWITCHED = 15000  # milliseconds: a page whose sockets fail gives up on them within this
-BACK = 15000  # milliseconds: a page finds a restarted server within this
 
 
 def blocking_script(blocked_from_the_start):

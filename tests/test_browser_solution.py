@@ -1,16 +1,13 @@
 """The solution's promises in a real browser: it reconnects, catches up, and explains."""
-import re
 
 import pytest
 from playwright.sync_api import expect
 
 from app_client import post_cheep, unique
-from browser import ARRIVES, LIVE, feed, open_live, open_live_counting_frames, pause_clock, send
+from browser import LIVE, RECONNECTING, feed, open_live, open_live_counting_frames, pause_clock, send
+from waits import ARRIVES, BACK
 
 pytestmark = pytest.mark.stage("solution")
-
-RECONNECTING = re.compile("reconnecting", re.I)
-BACK = 15000  # milliseconds: retries back off, but a restarted server is found within this
 
 
 def hold_catch_up(page):

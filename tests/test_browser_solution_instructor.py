@@ -8,11 +8,10 @@ import requests
 from playwright.sync_api import expect
 
 from app_client import Instructor, post_json, post_progress, unique
-from browser import ARRIVES, LIVE, feed, open_as_instructor, open_live, send, serious_violations
+from browser import LIVE, feed, open_as_instructor, open_live, send, serious_violations
+from waits import ARRIVES, BACK
 
 pytestmark = pytest.mark.stage("solution")
-
-BACK = 15000  # milliseconds: a page finds its way back within this
 
 
 def rows(board):

@@ -6,13 +6,13 @@ import pytest
 from playwright.sync_api import expect
 
 from app_client import post_json, unique
-from browser import ARRIVES, LIVE, feed, open_live, pause_clock, send, serious_violations
+from browser import LIVE, feed, open_live, pause_clock, send, serious_violations
+from waits import ARRIVES, BACK
 
 pytestmark = pytest.mark.stage("solution")
 
 PAGE = 50  # cheeps on the page the server draws, and in each older page
 MOST_SHOWN = 200  # cheeps the page keeps, besides the older pages the reader asked for
-BACK = 15000  # milliseconds: a page finds a restarted server within this
 
 
 def post_numbered(server, numbers, text="cheep"):

@@ -2,7 +2,6 @@
 as "Sending…" until the server has stored it, and is sent again, with the same key,
 on every new socket until then; offline, across a reload, a closed tab and a server
 that died before its answer arrived. Each cheep is stored once and shown once."""
-import re
 import time
 from contextlib import suppress
 from datetime import datetime, timedelta
@@ -11,13 +10,12 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from app_client import ONE_PERSON_PER_ADDRESS, cheeps_since, post_cheep, stored_with, unique, wait_until
-from browser import ARRIVES, LIVE, feed, open_live, open_live_counting_frames, send, unsent
+from app_client import MESSAGE_LIMIT, ONE_PERSON_PER_ADDRESS, cheeps_since, post_cheep, stored_with, unique, wait_until
+from browser import LIVE, RECONNECTING, feed, open_live, open_live_counting_frames, send, unsent
+from waits import ARRIVES, BACK, WAIT
 
 pytestmark = pytest.mark.stage("solution")
 
-RECONNECTING = re.compile("reconnecting", re.I)
-BACK = 15000  # milliseconds: a page finds a restarted server, or the network, within this
 NOTICED = 10000  # milliseconds: a socket that answers nothing is given up within this
 
 
@@ -25,7 +23,7 @@ def times_stored(server, text):
     return len(stored_with(server, text))
 
 
-def wait_while_routing(page, condition, seconds=3):
+def wait_while_routing(page, condition, seconds=WAIT):
     """wait_until(), for a page whose sockets a route handler passes on: the handler
     runs only while Playwright is called, so wait with the page, not with time.sleep()."""
     deadline = time.monotonic() + seconds
@@ -196,7 +194,7 @@ def test_a_refused_cheep_stops_sending_says_why_and_is_never_sent_again_and_edit
 def test_a_cheep_too_big_for_the_socket_is_not_sent_again_and_the_page_goes_on(server, windows):
     a, frames = open_live_counting_frames(windows, server)
     a.evaluate("document.getElementById('cheep').removeAttribute('maxlength')")
-    huge = "z" * 5000  # over the 4096 bytes of a message: the server closes the socket
+    huge = "z" * (MESSAGE_LIMIT + 1)  # over the bytes of one message: the server closes the socket
     send(a, "Ada", huge)
     expect(unsent(a).filter(has_text=huge)).to_contain_text("Not sent: Message too big")
     expect(a.locator("#status")).to_have_text(LIVE, timeout=BACK)

@@ -6,7 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from app_client import post_cheep
-from browser import ARRIVES, feed, open_live
+from browser import feed, open_live
+from waits import ARRIVES
 
 pytestmark = pytest.mark.stage("solution")
 

@@ -6,8 +6,9 @@ import pytest
 from playwright.sync_api import expect
 
 from app_client import post_cheep, unique
-from browser import ARRIVES, LIVE, expect_newest, expect_stayed, feed, open_live, send
+from browser import LIVE, expect_newest, expect_stayed, feed, open_live, send
 from screenshots import side_by_side
+from waits import ARRIVES
 
 pytestmark = pytest.mark.stage("step2_client")
 

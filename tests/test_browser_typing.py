@@ -7,7 +7,8 @@ import pytest
 from playwright.sync_api import expect
 
 from app_client import unique
-from browser import ARRIVES, expect_newest, open_live
+from browser import expect_newest, open_live
+from waits import ARRIVES
 
 pytestmark = pytest.mark.stage("typing")
 

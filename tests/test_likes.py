@@ -12,7 +12,8 @@ import pytest
 import requests
 import websocket
 
-from app_client import WAIT, get_page, post_cheep, unique
+from app_client import get_page, post_cheep, unique
+from waits import WAIT
 
 pytestmark = pytest.mark.stage("likes")
 

@@ -20,8 +20,9 @@ from app_client import (
 from server_process import ServerProcess
 # The fixtures of two workers sharing a Redis, with the cheeps in SQLite or in Redis.
 from test_solution_many_workers import (  # noqa: F401
-    RESUME, two_workers, workers_sharing_redis_storage, workers_with_either_storage,
+    two_workers, workers_sharing_redis_storage, workers_with_either_storage,
 )
+from waits import RESUME, WAIT
 from workshop.stages import ROOT
 
 pytestmark = pytest.mark.stage("rooms")
@@ -59,7 +60,7 @@ def next_cheep(client, where):
     try:
         return receive_type(client, "cheep")
     except websocket.WebSocketTimeoutException:
-        raise AssertionError(f"No cheep arrived on {where} within 3 seconds.") from None
+        raise AssertionError(f"No cheep arrived on {where} within {WAIT} seconds.") from None
 
 
 def refusal(server, path, **options):
@@ -315,5 +316,5 @@ def test_a_worker_that_missed_a_cheep_of_a_room_catches_up_into_that_room_only(t
     assert next_cheep(on_second[room], "the room's page on the second worker")["cheep"] == unheard, (
         "The second worker did not catch up on the room's cheep it missed."
     )
-    on_second[room].settimeout(3)
+    on_second[room].settimeout(WAIT)
     assert_only_its_own(on_second, second)

@@ -12,15 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app_client import (
-    WAIT, ONE_PERSON_PER_ADDRESS, PEOPLE_BEHIND_A_PROXY, as_person, cheeps_since, frame, newest_id, receive_close,
-    receive_json, send_cheep, still_listening, unique, wait_until,
+    CONTINUATION, MESSAGE_LIMIT, ONE_PERSON_PER_ADDRESS, PEOPLE_BEHIND_A_PROXY, PING, TEXT, as_person, cheeps_since,
+    frame, newest_id, receive_close, receive_json, send_cheep, still_listening, unique, wait_until,
 )
 from text_rules import CHEEP_LIMIT, NAME_LIMIT, as_stored
+from waits import WAIT
 
 pytestmark = pytest.mark.stage("solution")
 
-TEXT, BINARY, CONTINUATION, CLOSE, PING = 0x1, 0x2, 0x0, 0x8, 0x9
-LIMIT = 4096  # bytes in one message: the solution's MESSAGE_LIMIT
 CHEEP = json.dumps({"type": "cheep", "name": "Ada", "cheep": "whole"}).encode()
 
 
@@ -35,7 +34,7 @@ def assert_others_unharmed(server, connect, before):
 
 # Frames that break the WebSocket protocol itself, and the close code each deserves.
 BROKEN_FRAMES = {
-    "a message over the size limit": (1009, [frame(TEXT, b"x" * (LIMIT + 1))]),
+    "a message over the size limit": (1009, [frame(TEXT, b"x" * (MESSAGE_LIMIT + 1))]),
     "fragments adding up to over the limit": (
         1009, [frame(TEXT, b"x" * 3000, fin=False), frame(CONTINUATION, b"x" * 3000)]),
     "a frame announcing a terabyte": (1009, [frame(TEXT, length=2**40)]),
@@ -64,9 +63,9 @@ def test_a_broken_frame_closes_its_own_socket_with_the_right_code(server, connec
 
 def test_the_close_frame_for_a_message_too_big_says_the_limit(connect):
     client = connect()
-    client.sock.sendall(frame(TEXT, b"x" * (LIMIT + 1)))
+    client.sock.sendall(frame(TEXT, b"x" * (MESSAGE_LIMIT + 1)))
     code, reason = receive_close(client)
-    assert code == 1009 and str(LIMIT) in reason
+    assert code == 1009 and str(MESSAGE_LIMIT) in reason
 
 
 def test_a_cheep_in_fragments_is_one_cheep(server, connect):
@@ -83,8 +82,8 @@ def test_a_cheep_in_fragments_is_one_cheep(server, connect):
 
 def test_a_message_of_exactly_the_limit_is_read_not_closed(connect):
     client = connect()
-    message = json.dumps({"type": "cheep", "name": "Ada", "cheep": "x" * 4000}).ljust(LIMIT)
-    assert len(message) == LIMIT
+    message = json.dumps({"type": "cheep", "name": "Ada", "cheep": "x" * 4000}).ljust(MESSAGE_LIMIT)
+    assert len(message) == MESSAGE_LIMIT
     client.send(message)
     assert receive_json(client)["type"] == "error"  # read, and refused for its long cheep
 

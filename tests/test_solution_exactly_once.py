@@ -12,12 +12,13 @@ from app_client import (
     post_cheep, post_json, receive_json, send_cheep, stored_with, unique, wait_until,
 )
 from server_process import ServerProcess
+from waits import QUIET, WAIT
 from workshop.stages import ROOT
 
 pytestmark = pytest.mark.stage("solution")
 
 
-def nothing_arrives(client, seconds=0.5):
+def nothing_arrives(client, seconds=QUIET):
     """Whether no message arrives on the client within `seconds` (one of a type the
     lesson never sends, an extension's, is skipped as receive_json skips it)."""
     client.settimeout(seconds)
@@ -27,7 +28,7 @@ def nothing_arrives(client, seconds=0.5):
     except websocket.WebSocketTimeoutException:
         return True
     finally:
-        client.settimeout(3)
+        client.settimeout(WAIT)
 
 
 def test_a_cheep_sent_twice_with_one_key_is_stored_once_and_its_sender_hears_the_same_id(server, connect):

@@ -22,30 +22,30 @@ from app_client import (
     wait_until,
 )
 from server_process import Gunicorn
+from waits import QUIET, RESUME, WAIT
 
 pytestmark = [pytest.mark.stage("solution"), pytest.mark.many_workers]
 
-RESUME = 20  # seconds for a worker to find Redis again: it tries after 1, 2, 4 … s
 # Workers side by side share the instructor's key, as gunicorn.conf.py makes them.
 ONE_KEY = {"CHEEPER_INSTRUCTOR_KEY": "the-same-key-for-every-worker"}
 
 
-def cheeps_arriving(client, seconds=0.5):
+def cheeps_arriving(client, seconds=QUIET):
     """The texts of every cheep that arrives on a client within `seconds`, in order."""
     client.settimeout(seconds)
     texts = []
     try:
         while True:
-            message = json.loads(client.recv())
+            message = receive_json(client)
             if message["type"] == "cheep":
                 texts.append(message["cheep"])
     except websocket.WebSocketTimeoutException:
         return texts
     finally:
-        client.settimeout(3)
+        client.settimeout(WAIT)
 
 
-def gets(client, text, seconds=3):
+def gets(client, text, seconds=WAIT):
     """Whether `text` arrives on the client within `seconds` (other cheeps are skipped)."""
     return wait_until(lambda: text in cheeps_arriving(client, 0.2), seconds)
 
@@ -328,7 +328,7 @@ def test_through_nginx_pages_on_two_workers_get_each_others_cheeps(two_workers, 
     origin = nginx.url  # what a browser sends with a page nginx served
     # nginx takes turns between the workers: these four pages are two on each.
     pages = [
-        websocket.create_connection(nginx.url.replace("http", "ws") + "/ws", timeout=3, origin=origin)
+        websocket.create_connection(nginx.url.replace("http", "ws") + "/ws", timeout=WAIT, origin=origin)
         for _ in range(4)
     ]
     try:
@@ -348,7 +348,7 @@ def test_through_nginx_the_instructor_removes_a_cheep_from_the_pages_on_both_wor
     key = instructor_link(two_workers[0]).split("key=")[1]
     instructor = Instructor(nginx, link=f"{nginx.url}/instructor?key={key}")
     pages = [  # two on each worker: nginx takes turns
-        websocket.create_connection(nginx.url.replace("http", "ws") + "/ws", timeout=3, origin=nginx.url)
+        websocket.create_connection(nginx.url.replace("http", "ws") + "/ws", timeout=WAIT, origin=nginx.url)
         for _ in range(4)
     ]
     try:
@@ -371,9 +371,9 @@ def test_nginx_in_front_refuses_one_person_past_30_connections_or_a_flood_of_req
     workers = [start_server(database=tmp_path / f"{n}.db", env=PEOPLE_BEHIND_A_PROXY) for n in range(2)]
     nginx = start_nginx(workers)
     address = nginx.url.replace("http", "ws") + "/ws"
-    pages = [websocket.create_connection(address, timeout=3, origin=nginx.url) for _ in range(30)]
+    pages = [websocket.create_connection(address, timeout=WAIT, origin=nginx.url) for _ in range(30)]
     with pytest.raises(websocket.WebSocketBadStatusException) as refused:
-        websocket.create_connection(address, timeout=3, origin=nginx.url)
+        websocket.create_connection(address, timeout=WAIT, origin=nginx.url)
     assert refused.value.status_code == 429
     assert b"Too many requests or connections from your address" in refused.value.resp_body
     for page in pages:

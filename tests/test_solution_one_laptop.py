@@ -15,14 +15,14 @@ import requests
 import websocket
 
 from app_client import (
-    ONE_PERSON_PER_ADDRESS, PEOPLE_BEHIND_A_PROXY, as_person, frame, new_key, post_json, receive_close,
-    receive_json, send_cheep, unique, wait_until,
+    CONTINUATION, ONE_PERSON_PER_ADDRESS, PEOPLE_BEHIND_A_PROXY, PING, PONG, TEXT, as_person, frame, new_key,
+    post_json, receive_close, receive_json, send_cheep, unique, wait_until,
 )
 from services import missing
+from waits import LONG_WAIT
 
 pytestmark = pytest.mark.stage("solution")
 
-TEXT, CONTINUATION, PING, PONG = 0x1, 0x0, 0x9, 0xA
 ARRIVES = 2  # seconds a bystander's cheep may take while an attack runs: generous, on a loaded machine
 # Silent connections are closed after 10 s: a test that holds some, on a busy machine, allows more.
 SILENCE_ALLOWED = {"CHEEPER_REQUEST_SECONDS": "120"}
@@ -54,13 +54,13 @@ def assert_bystander_gets_through_while(attack, server):
     seconds; and the attack went on meanwhile."""
     attack.start()
     try:
-        assert wait_until(lambda: attack.progress, 10), "The attack never got under way."
+        assert wait_until(lambda: attack.progress, LONG_WAIT), "The attack never got under way."
         before = attack.progress
         assert_bystander_gets_through(server)
         assert attack.progress > before, "The attack stopped while the bystander cheeped."
     finally:
         attack.stop.set()
-        attack.join(timeout=10)
+        attack.join(timeout=LONG_WAIT)
 
 
 def assert_bystander_gets_through(server, person=2, cheeps=5):
@@ -105,7 +105,7 @@ def socket_from(address, port):
 
 def status_of(connection, request=b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"):
     """Send a request on a raw connection; the status line and the body of the answer."""
-    connection.settimeout(10)
+    connection.settimeout(LONG_WAIT)
     connection.sendall(request)
     answer = b""
     with suppress(OSError):

@@ -10,12 +10,12 @@ import pytest
 import requests
 
 from app_client import (
-    WAIT, cheeps_since, frame, post_json, receive_close, receive_json, send_cheep, still_listening, unique,
+    CLOSE, cheeps_since, frame, post_json, receive_close, receive_json, send_cheep, still_listening, unique,
 )
+from waits import WAIT
 
 pytestmark = pytest.mark.stage("solution")
 
-CLOSE = 0x8
 LONG_CHEEP = "🐦" * 76  # 76 characters that travel as 912 bytes of JSON (\ud83d\udc26 each)
 
 

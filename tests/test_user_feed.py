@@ -9,7 +9,7 @@ import requests
 import websocket
 from bs4 import BeautifulSoup
 
-from app_client import post_cheep, receive_json, unique
+from app_client import CLOSE, TEXT, post_cheep, receive_json, unique
 from test_step1_server import close_politely, vanish
 
 pytestmark = pytest.mark.stage("user-feed")
@@ -126,9 +126,9 @@ def refusal(client):
     try:
         while True:
             opcode, data = client.recv_data(control_frame=True)
-            if opcode == websocket.ABNF.OPCODE_CLOSE:
+            if opcode == CLOSE:
                 return data[2:].decode()
-            if opcode == websocket.ABNF.OPCODE_TEXT:
+            if opcode == TEXT:
                 message = json.loads(data)
                 return message.get("message") if message.get("type") == "error" else None
     except (websocket.WebSocketException, OSError, ValueError, AttributeError):
