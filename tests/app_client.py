@@ -15,7 +15,7 @@ from bs4 import BeautifulSoup
 from waits import LONG_WAIT, WAIT
 
 # What a WebSocket frame carries: its opcode (RFC 6455, section 5.2).
-CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
+CONTINUATION, TEXT, CLOSE, PING, PONG = 0x0, 0x1, 0x8, 0x9, 0xA
 MESSAGE_LIMIT = 4096  # bytes in one WebSocket message: the solution's MESSAGE_LIMIT, in protocol.py
 
 
