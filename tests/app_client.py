@@ -38,6 +38,11 @@ def unique(text="cheep"):
     return f"{text} {uuid.uuid4().hex[:12]}"
 
 
+def socket_address(server, path="/ws"):
+    """The address a page opens its socket at: ws://, where the app is at http://."""
+    return server.url.replace("http", "ws", 1) + path
+
+
 def post_cheep(server, name, cheep, **options):
     return requests.post(
         server.url + "/api/cheep", data={"name": name, "cheep": cheep}, **options
@@ -273,8 +278,9 @@ class Instructor:
     def connect(self):
         """The socket of the instructor's page."""
         cookie = "; ".join(f"{name}={value}" for name, value in self.http.cookies.items())
-        url = self.server.url.replace("http", "ws", 1) + "/ws"
-        client = websocket.create_connection(url, timeout=WAIT, origin=self.server.url, cookie=cookie)
+        client = websocket.create_connection(
+            socket_address(self.server), timeout=WAIT, origin=self.server.url, cookie=cookie
+        )
         self.sockets.append(client)
         return client
 

@@ -17,9 +17,9 @@ import requests
 import websocket
 
 from app_client import (
-    PEOPLE_BEHIND_A_PROXY, Instructor, assert_each_key_stored_once_when_raced, cheeps_since,
-    instructor_link, new_key, post_json, post_progress, receive_close, receive_json, receive_type, send_cheep, stored_with, unique,
-    wait_until,
+    PEOPLE_BEHIND_A_PROXY, Instructor, assert_each_key_stored_once_when_raced, cheeps_since, instructor_link,
+    new_key, post_json, post_progress, receive_close, receive_json, receive_type, send_cheep, socket_address,
+    stored_with, unique, wait_until,
 )
 from server_process import Gunicorn
 from waits import QUIET, RESUME, WAIT
@@ -48,6 +48,11 @@ def cheeps_arriving(client, seconds=QUIET):
 def gets(client, text, seconds=WAIT):
     """Whether `text` arrives on the client within `seconds` (other cheeps are skipped)."""
     return wait_until(lambda: text in cheeps_arriving(client, 0.2), seconds)
+
+
+def page_through(nginx):
+    """A page's socket through nginx, with the Origin a browser sends on a page nginx served."""
+    return websocket.create_connection(socket_address(nginx), timeout=WAIT, origin=nginx.url)
 
 
 def listening(worker, times=1):
@@ -325,12 +330,8 @@ def test_gunicorn_with_several_workers_and_no_redis_says_what_to_set(start_serve
 
 def test_through_nginx_pages_on_two_workers_get_each_others_cheeps(two_workers, start_nginx):
     nginx = start_nginx(two_workers)
-    origin = nginx.url  # what a browser sends with a page nginx served
     # nginx takes turns between the workers: these four pages are two on each.
-    pages = [
-        websocket.create_connection(nginx.url.replace("http", "ws") + "/ws", timeout=WAIT, origin=origin)
-        for _ in range(4)
-    ]
+    pages = [page_through(nginx) for _ in range(4)]
     try:
         texts = [unique(f"via nginx {n}") for n in range(4)]
         for page, text in zip(pages, texts):
@@ -347,10 +348,7 @@ def test_through_nginx_the_instructor_removes_a_cheep_from_the_pages_on_both_wor
     nginx = start_nginx(two_workers)
     key = instructor_link(two_workers[0]).split("key=")[1]
     instructor = Instructor(nginx, link=f"{nginx.url}/instructor?key={key}")
-    pages = [  # two on each worker: nginx takes turns
-        websocket.create_connection(nginx.url.replace("http", "ws") + "/ws", timeout=WAIT, origin=nginx.url)
-        for _ in range(4)
-    ]
+    pages = [page_through(nginx) for _ in range(4)]  # two on each worker: nginx takes turns
     try:
         rude_id = post_json(nginx, "Troll", unique("rude")).json()["id"]
         assert instructor.act({"type": "remove", "id": rude_id}).status_code == 200
@@ -370,10 +368,9 @@ def test_nginx_in_front_refuses_one_person_past_30_connections_or_a_flood_of_req
     # Each worker allows a person 20 sockets: two allow 40. nginx counts for both.
     workers = [start_server(database=tmp_path / f"{n}.db", env=PEOPLE_BEHIND_A_PROXY) for n in range(2)]
     nginx = start_nginx(workers)
-    address = nginx.url.replace("http", "ws") + "/ws"
-    pages = [websocket.create_connection(address, timeout=WAIT, origin=nginx.url) for _ in range(30)]
+    pages = [page_through(nginx) for _ in range(30)]
     with pytest.raises(websocket.WebSocketBadStatusException) as refused:
-        websocket.create_connection(address, timeout=WAIT, origin=nginx.url)
+        page_through(nginx)
     assert refused.value.status_code == 429
     assert b"Too many requests or connections from your address" in refused.value.resp_body
     for page in pages:

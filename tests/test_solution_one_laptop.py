@@ -16,7 +16,7 @@ import websocket
 
 from app_client import (
     CONTINUATION, ONE_PERSON_PER_ADDRESS, PEOPLE_BEHIND_A_PROXY, PING, PONG, TEXT, as_person, frame, new_key,
-    post_json, receive_close, receive_json, send_cheep, unique, wait_until,
+    post_json, receive_close, receive_json, send_cheep, socket_address, unique, wait_until,
 )
 from services import missing
 from waits import LONG_WAIT
@@ -145,7 +145,7 @@ def test_a_socket_sending_frames_without_pause_is_closed_with_1008_and_says_why(
 @pytest.mark.parametrize("start, stream", STREAMS.values(), ids=STREAMS.keys())
 def test_a_bystanders_cheeps_arrive_while_one_laptop_streams_frames_as_fast_as_it_can(server, start, stream):
     blob = stream * 1000
-    address = server.url.replace("http", "ws") + "/ws"
+    address = socket_address(server)
 
     def one_socket_after_another(attack):  # each sending as fast as the network takes it
         while not attack.stop.is_set():
@@ -274,8 +274,7 @@ def test_one_address_holds_30_connections_at_most_and_a_newcomer_from_another_st
 
     with socket_from("127.0.0.2", server.port) as newcomer:
         assert status_of(newcomer)[0] == "HTTP/1.1 200 OK"
-    newcomer_socket = websocket.create_connection(server.url.replace("http", "ws") + "/ws",
-                                                  socket=socket_from("127.0.0.2", server.port))
+    newcomer_socket = websocket.create_connection(socket_address(server), socket=socket_from("127.0.0.2", server.port))
     text = unique("newcomer")
     send_cheep(newcomer_socket, "Grace", text)
     assert receive_json(newcomer_socket)["cheep"] == text

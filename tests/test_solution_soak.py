@@ -13,7 +13,7 @@ import pytest
 import requests
 import websocket
 
-from app_client import cheeps_since, new_key, receive_json, send_cheep, wait_until
+from app_client import cheeps_since, new_key, receive_json, send_cheep, socket_address, wait_until
 from waits import LONG_WAIT
 
 pytestmark = pytest.mark.stage("solution")
@@ -69,7 +69,7 @@ class PageLikeClient(threading.Thread):
     def reconnect(self):
         try:
             # A crowd connecting at once can take a while.
-            socket = websocket.create_connection(self.server.url.replace("http", "ws") + "/ws", timeout=LONG_WAIT)
+            socket = websocket.create_connection(socket_address(self.server), timeout=LONG_WAIT)
         except websocket.WebSocketTimeoutException as error:
             raise OSError("The handshake took too long.") from error
         self.reconnects += 1
