@@ -83,3 +83,58 @@ def test_every_exercise_says_how_to_check_it_and_where_its_answer_is(exercise):
 
 def test_the_readme_leads_into_the_lesson():
     assert "](docs/README.md)" in (ROOT / "README.md").read_text()
+
+
+LISTING = re.compile(r"<!-- \[\[\[cog (.*?) \]\]\] -->\n(.*?)<!-- \[\[\[end\]\]\] -->", re.S)
+OPENING_FENCE = re.compile(r"^```\w+$")
+STEP_PAGES = sorted(DOCS.glob("step*.md"))
+
+
+def listings(page):
+    """Each code block that cog wrote on a page: (its directive, the line above it, its code lines)."""
+    for directive, output in LISTING.findall(page.read_text()):
+        lines = output.splitlines()
+        for number, line in enumerate(lines):
+            if OPENING_FENCE.match(line):
+                end = lines.index("```", number + 1)
+                yield directive, lines[number - 1] if number else "", lines[number + 1 : end]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_every_listing_names_the_file_it_comes_from(page):
+    for _, caption, code in listings(page):
+        files = CODE_SPAN.findall(caption)
+        assert files, f"{page.name}: a listing starting {code[:1]} has no caption naming its file above it."
+        for name in files:
+            assert (ROOT / name).is_file(), f"{page.name}: the caption {caption!r} names {name}, which does not exist."
+
+
+@pytest.mark.parametrize("page", STEP_PAGES, ids=lambda page: page.name)
+def test_every_step_page_ends_with_its_whole_change_folded(page):
+    stage = page.stem.replace("-", "_")  # step1-server.md is the lesson of step1_server/
+    place = STEP_PAGES.index(page)
+    previous = f', "{STEP_PAGES[place - 1].stem.replace("-", "_")}"' if place else ""
+    before, _, check_your_work = page.read_text().partition("\n## Check your work")
+    answer = check_your_work.partition(f'<!-- [[[cog whole_step("{stage}"{previous}) ]]] -->\n')[2]
+    assert answer.startswith("<details>\n"), f"{page.name}: Check your work ends with the step's whole change, folded."
+    assert "whole_step(" not in before and "<details>" not in before, f"{page.name}: the whole change comes at the end."
+
+
+def definitions(code):
+    """The lines of a listing that define something: a function, a method, a constant.
+    (A class's first line is left out: a listing of some of its methods repeats it.)"""
+    if code and code[0].startswith("--- "):  # a diff: what the new file holds
+        code = [line[1:] for line in code if line.startswith(("+", " "))]
+    defining = re.compile(r"\s*(async def|def|function) \w+\(|[A-Z][A-Z0-9_]* = ")
+    return [line.strip() for line in code if defining.match(line)]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_no_page_shows_the_same_code_twice(page):
+    seen = {}
+    for directive, _, code in listings(page):
+        if directive.startswith(("whole_step(", "answer(")):
+            continue  # an answer, folded: it repeats what the page showed, on purpose
+        for definition in definitions(code):
+            assert definition not in seen, f"{page.name} shows {definition!r} twice: {seen[definition]}, and {directive}"
+            seen[definition] = directive
