@@ -5,8 +5,9 @@ import sys
 
 import pytest
 
+from workshop.check import promise_files, promise_sentences
 from workshop.hints import HINTS
-from workshop.stages import EXERCISES, LESSONS, ROOT, STAGES, stage_index
+from workshop.stages import EXERCISES, LESSONS, NAMES, ROOT, STAGES, stage_index
 
 DOCS = ROOT / "docs"
 PAGES = sorted(DOCS.glob("*.md"))
@@ -57,6 +58,17 @@ def test_every_file_the_text_names_exists(page):
     for name in CODE_SPAN.findall(prose(page)):
         if FILE_NAME.match(name) and not name.startswith(MADE_LATER):
             assert any((place / name).exists() for place in places), f"{page.name} names {name}."
+
+
+def test_every_promise_in_a_check_output_is_said_as_the_check_says_it():
+    """Every promise in a check's output that a page shows is said as the report says it
+    today: the first sentence of its test's docstring."""
+    files = {file for stage in range(len(NAMES)) for file in promise_files(stage)}
+    sentences = {sentence for file in files for sentence in promise_sentences(file).values()}
+    shown = [(page.name, line) for page in PAGES
+             for line in re.findall(r"^  (?:ok  |FAIL|skip)  (.+)$", page.read_text(), flags=re.M)]
+    assert [(page, line) for page, line in shown if line not in sentences] == [], (
+        "Say these promises as the check says them now: copy them from a real check's output.")
 
 
 @pytest.mark.parametrize("hint", HINTS, ids=[hint.key for hint in HINTS])
