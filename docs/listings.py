@@ -7,7 +7,8 @@ In a page, a listing is written between cog markers, for example:
     <!-- [[[end]]] -->
 
 `make docs` rewrites every listing from the code; `make test` fails when a page
-and the code have drifted apart (cog --check).
+and the code have drifted apart (cog --check). Every listing starts with a line
+that names the file it comes from, so that a reader knows where to type it.
 """
 import ast
 import difflib
@@ -19,7 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = {".py": "python", ".js": "javascript", ".html": "html", ".css": "css", ".conf": "nginx"}
 
 
-def fence(code, language):
+def fence(code, language, caption):
+    """A fenced code block, under its caption: the line that names its file."""
+    cog.outl(caption)
     cog.outl(f"```{language}")
     cog.out(code if code.endswith("\n") else code + "\n")
     cog.outl("```")
@@ -30,7 +33,7 @@ def show(path, *names):
     Python file (with their decorators and the comments just above them)."""
     source = (ROOT / path).read_text()
     if not names:
-        return fence(source, LANGUAGES[Path(path).suffix])
+        return fence(source, LANGUAGES[Path(path).suffix], f"`{path}`, the whole file:")
     lines = source.splitlines(keepends=True)
     nodes = ast.parse(source).body
     missing = set(names) - {defined_name(node) for node in nodes}
@@ -47,7 +50,7 @@ def show(path, *names):
             else:
                 spans.append([first, node.end_lineno])
     parts = ["".join(lines[first:end]).rstrip("\n") for first, end in spans]
-    fence("\n\n\n".join(parts), "python")
+    fence("\n\n\n".join(parts), "python", f"From `{path}`:")
 
 
 def show_js(path, *names):
@@ -66,7 +69,7 @@ def show_js(path, *names):
         while first > 0 and lines[first - 1].lstrip().startswith("//"):
             first -= 1
         parts.append("\n".join(line.removeprefix(indent) for line in lines[first : end + 1]))
-    fence("\n\n".join(parts), "javascript")
+    fence("\n\n".join(parts), "javascript", f"From `{path}`:")
 
 
 def show_method(path, class_name, *names):
@@ -79,7 +82,7 @@ def show_method(path, class_name, *names):
         raise ValueError(f"{class_name} in {path} lacks some of {', '.join(names)}")
     parts = [lines[cls.lineno - 1].rstrip("\n") + "\n    ..."]
     parts += ["".join(lines[node.lineno - 1 : node.end_lineno]).rstrip("\n") for node in methods]
-    fence("\n\n".join(parts), "python")
+    fence("\n\n".join(parts), "python", f"From `{path}`:")
 
 
 def defined_name(node):
@@ -101,7 +104,7 @@ def diff(old, new):
         fromfile=old,
         tofile=new,
     )
-    fence("".join(changes), "diff")
+    fence("".join(changes), "diff", f"The changes from `{old}` to `{new}`:")
 
 
 def answer(exercise):
@@ -110,6 +113,41 @@ def answer(exercise):
     cog.outl("<details>")
     cog.outl(f"<summary>The whole answer: answers/{exercise}.patch (open it after you have tried)</summary>")
     cog.outl()
-    fence((ROOT / "answers" / f"{exercise}.patch").read_text(encoding="utf-8"), "diff")
+    patch = f"answers/{exercise}.patch"
+    fence((ROOT / patch).read_text(encoding="utf-8"), "diff", f"`{patch}`, the whole file:")
     cog.outl()
     cog.outl("</details>")
+
+
+def whole_step(stage, previous=None):
+    """A step's whole change, folded away like an exercise's answer: each file of the
+    stage that changed, as a diff from the previous stage's, and each new file whole.
+    With no previous stage, every file is shown whole: step 0 is the app you start from."""
+    if previous:
+        summary = f"The whole change: from {previous}/ to {stage}/ (open it after you have tried)"
+    else:
+        summary = f"The whole app: every file of {stage}/"
+    cog.outl("<details>")
+    cog.outl(f"<summary>{summary}</summary>")
+    for file in stage_files(stage):
+        new, old = f"{stage}/{file}", f"{previous}/{file}"
+        if previous and (ROOT / old).exists() and (ROOT / old).read_text() == (ROOT / new).read_text():
+            continue  # unchanged
+        cog.outl()
+        if file.endswith(".min.js"):  # a library, copied as it is: nobody types it
+            cog.outl(f"`{new}` is a library, copied as it is: not shown here.")
+        elif previous and (ROOT / old).exists():
+            diff(old, new)
+        else:
+            caption = f"`{new}`, a new file:" if previous else f"`{new}`, the whole file:"
+            fence((ROOT / new).read_text(), LANGUAGES[Path(file).suffix], caption)
+    cog.outl()
+    cog.outl("</details>")
+
+
+def stage_files(stage):
+    """The files of a stage folder that make up the app (its code, its page and its
+    style), as paths inside the folder: no database, no cache."""
+    folder = ROOT / stage
+    files = [path for path in folder.rglob("*") if path.is_file() and path.suffix in LANGUAGES]
+    return sorted(path.relative_to(folder).as_posix() for path in files)

@@ -36,6 +36,7 @@ from gevent.pywsgi import WSGIServer
 from geventwebsocket.exceptions import WebSocketError
 from werkzeug.routing import WebsocketMismatch
 
+import addresses
 import broadcasting
 import instructor
 import limits
@@ -447,7 +448,7 @@ if __name__ == "__main__":
         )
     if HOST in ("0.0.0.0", "::"):  # every network address of this computer
         print(f"Cheeper is running: open http://localhost:{PORT}/ on this computer,")
-        print(f"and http://<this computer's address>:{PORT}/ from the others.")
+        print(addresses.for_the_room(HOST, PORT))  # http://192.168.1.20:5000/, say
     else:
         print(f"Cheeper is running on http://{HOST}:{PORT}/")
     print(f"It holds up to {limits.CAPACITY} connections at once.")

@@ -48,6 +48,7 @@ def expect_pressed(page, text, pressed, who):
 
 
 def test_a_like_in_one_window_raises_the_count_in_every_window(server, windows):
+    """A like in one window raises the count in every window."""
     a, b = open_live(windows, server), open_live(windows, server)
     text = unique("like me")
     send(a, "Ada", text)  # drawn by the pages' script, not by the server
@@ -65,6 +66,7 @@ def test_a_like_in_one_window_raises_the_count_in_every_window(server, windows):
 
 
 def test_pressing_like_twice_in_one_window_counts_once(server, windows):
+    """Pressing Like twice in one window counts once."""
     text = unique("press twice")
     post_cheep(server, "Ada", text)
     a, b = open_live(windows, server), open_live(windows, server)
@@ -81,6 +83,7 @@ def test_pressing_like_twice_in_one_window_counts_once(server, windows):
 
 
 def test_a_page_loads_with_the_stored_counts_and_its_own_likes_pressed(server, windows):
+    """A page loads with the stored counts, and with its own likes pressed."""
     text = unique("liked before")
     post_cheep(server, "Ada", text)
     a = open_live(windows, server)
@@ -95,6 +98,7 @@ def test_a_page_loads_with_the_stored_counts_and_its_own_likes_pressed(server, w
 
 
 def test_the_like_buttons_work_from_the_keyboard_and_have_no_serious_accessibility_problems(server, windows):
+    """The like buttons work from the keyboard and have no serious accessibility problems."""
     drawn, live = unique("drawn"), unique("live")
     post_cheep(server, "Ada", drawn)
     page = open_live(windows, server)

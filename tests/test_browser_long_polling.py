@@ -57,6 +57,7 @@ def shown_once(page, text, timeout=ARRIVES):
 
 
 def test_on_a_network_that_blocks_websockets_the_page_goes_live_by_long_polling_and_says_so(server, windows):
+    """On a network that blocks WebSockets, the page goes live by long polling and says so."""
     page = windows.open(server, script=blocking_script(blocked_from_the_start=True))
     expect(page.locator("#status")).to_have_text(POLLING, timeout=SWITCHED)
     other = open_live(windows, server)  # someone on a network that lets sockets through
@@ -72,6 +73,7 @@ def test_on_a_network_that_blocks_websockets_the_page_goes_live_by_long_polling_
 
 
 def test_no_cheep_is_lost_or_doubled_when_a_live_page_switches_to_long_polling(server, windows):
+    """No cheep is lost or doubled when a live page switches to long polling."""
     page = windows.open(server, script=blocking_script(blocked_from_the_start=False))
     expect(page.locator("#status")).to_have_text(SOCKET_LIVE, timeout=BACK)
     before = unique("before the switch")
@@ -95,6 +97,7 @@ def test_no_cheep_is_lost_or_doubled_when_a_live_page_switches_to_long_polling(s
 
 
 def test_a_server_that_restarts_is_no_blocked_network_the_page_comes_back_on_a_websocket(start_server, windows):
+    """A server that restarts is no blocked network: the page comes back on a WebSocket."""
     server = start_server()
     page = open_live(windows, server)
     server.stop()

@@ -28,6 +28,7 @@ def shown(page):
 
 
 def test_a_cheep_typed_in_a_room_appears_in_its_windows_and_in_no_other_room(server, windows):
+    """A cheep typed in a room appears in that room's windows and in no other room."""
     room, other = new_room(), new_room()
     ada, grace = open_room(windows, server, room), open_room(windows, server, room)
     elsewhere = [open_room(windows, server, other), windows.open(server)]
@@ -43,6 +44,7 @@ def test_a_cheep_typed_in_a_room_appears_in_its_windows_and_in_no_other_room(ser
 
 
 def test_the_page_names_its_room_and_links_to_the_rooms_in_use(server, windows):
+    """The page names its room and links to the rooms in use."""
     room = new_room()
     page = open_room(windows, server, room)
     expect(page.locator("main")).to_contain_text(room)
@@ -57,6 +59,7 @@ def test_the_page_names_its_room_and_links_to_the_rooms_in_use(server, windows):
 
 
 def test_the_page_of_a_room_and_the_list_of_rooms_have_no_serious_accessibility_problems(server, windows):
+    """The page of a room and the list of rooms have no serious accessibility problems."""
     room = new_room()
     page = open_room(windows, server, room)
     send(page, "Ada", unique("for the list"))
@@ -67,6 +70,7 @@ def test_the_page_of_a_room_and_the_list_of_rooms_have_no_serious_accessibility_
 
 
 def test_without_javascript_the_form_posts_into_the_room_and_comes_back_to_it(server, windows):
+    """Without JavaScript, the form posts into the room and comes back to it."""
     room, text = new_room(), unique("no script")
     page = open_room(windows, server, room, javascript=False)
     send(page, "Ada", text)
@@ -76,6 +80,7 @@ def test_without_javascript_the_form_posts_into_the_room_and_comes_back_to_it(se
 
 
 def test_a_cheep_left_unsent_in_a_room_is_sent_by_the_next_page_of_that_room_and_no_other(server, windows):
+    """A cheep left unsent in a room is sent by the next page of that room, and by no other."""
     room, text = new_room(), unique("left in a room")
     network = DeadNetwork()
     tab = windows.open(server, sockets=network)

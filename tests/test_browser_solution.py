@@ -18,6 +18,7 @@ def hold_catch_up(page):
 
 
 def test_the_page_reconnects_by_itself_when_the_server_comes_back(start_server, windows):
+    """The page reconnects by itself when the server comes back."""
     server = start_server()
     a, b = open_live(windows, server), open_live(windows, server)
     server.stop()
@@ -33,6 +34,7 @@ def test_the_page_reconnects_by_itself_when_the_server_comes_back(start_server, 
 
 
 def test_a_cheep_stored_while_the_page_was_away_appears_once_it_is_back(start_server, windows):
+    """A cheep stored while the page was away appears once the page is back."""
     server = start_server()
     page = open_live(windows, server)
     before = feed(page).count()
@@ -55,6 +57,7 @@ def test_a_cheep_stored_while_the_page_was_away_appears_once_it_is_back(start_se
 
 
 def test_a_cheep_that_arrives_live_and_in_the_catch_up_shows_once(server, windows):
+    """A cheep that arrives both live and in the catch-up shows once."""
     page = windows.open(server)
     held = hold_catch_up(page)
     with page.expect_request("**/api/cheeps*"):
@@ -71,6 +74,7 @@ def test_a_cheep_that_arrives_live_and_in_the_catch_up_shows_once(server, window
 
 
 def test_caught_up_cheeps_take_their_place_below_newer_live_ones(start_server, windows):
+    """Caught-up cheeps take their place below newer live ones."""
     server = start_server()
     page = open_live(windows, server)
     pause_clock(page)
@@ -92,6 +96,7 @@ def test_caught_up_cheeps_take_their_place_below_newer_live_ones(start_server, w
 
 
 def test_an_empty_or_blank_cheep_is_not_sent(server, windows):
+    """An empty or blank cheep is not sent."""
     page, sent = open_live_counting_frames(windows, server)
     before = feed(page).count()
     send(page, "Ada", "")  # the browser itself refuses: the field is required
@@ -103,6 +108,7 @@ def test_an_empty_or_blank_cheep_is_not_sent(server, windows):
 
 
 def test_typing_past_the_limit_stops_at_76_characters(server, windows):
+    """Typing past the limit stops at 76 characters."""
     page = open_live(windows, server)
     page.fill("#name", "Ada")
     page.locator("#cheep").press_sequentially("x" * 80)
@@ -110,6 +116,7 @@ def test_typing_past_the_limit_stops_at_76_characters(server, windows):
 
 
 def test_an_error_from_the_server_is_shown_to_the_user(server, windows):
+    """An error from the server is shown to the user."""
     page = open_live(windows, server)
     # Past the form's own limit, as an old or doctored page could send it:
     page.evaluate("document.getElementById('cheep').removeAttribute('maxlength')")

@@ -19,6 +19,7 @@ def rows(board):
 
 
 def test_the_instructor_removes_a_cheep_and_every_page_loses_it_without_reloading(server, windows):
+    """The instructor removes a cheep, and every page loses it without reloading."""
     rude, kept = unique("rude"), unique("kept")
     post_json(server, "Troll", rude)
     post_json(server, "Ada", kept)
@@ -33,6 +34,7 @@ def test_the_instructor_removes_a_cheep_and_every_page_loses_it_without_reloadin
 
 
 def test_a_page_that_was_away_when_a_cheep_was_removed_never_shows_it_again(server, windows):
+    """A page that was away when a cheep was removed never shows it again."""
     rude = unique("rude")
     post_json(server, "Troll", rude)
     sockets = []
@@ -57,6 +59,7 @@ def test_a_page_that_was_away_when_a_cheep_was_removed_never_shows_it_again(serv
 
 
 def test_a_muted_name_is_refused_and_starting_afresh_empties_every_page(start_server, windows):
+    """A muted name is refused, and starting afresh empties every page."""
     server = start_server()
     learner, teacher = open_live(windows, server), open_as_instructor(windows, server)
     rude = unique("rude")
@@ -86,6 +89,7 @@ def test_a_muted_name_is_refused_and_starting_afresh_empties_every_page(start_se
 
 
 def test_the_board_puts_the_stuck_first_and_shows_any_report_as_text(server, windows):
+    """The board puts the stuck first and shows any report as text."""
     # In the order they report: at one step, failing comes first, and the longest at it first.
     reports = [
         {"name": "Bo", "step": 3, "kept": 90, "promises": 90, "failing": None},
@@ -112,6 +116,7 @@ def test_the_board_puts_the_stuck_first_and_shows_any_report_as_text(server, win
 
 @pytest.mark.screenshot
 def test_the_instructors_feed_and_board_have_no_serious_accessibility_problems(start_server, windows, screenshot_folder):
+    """The instructor's feed and board have no serious accessibility problems."""
     server = start_server()
     for name, cheep in [("Ada", "Step 1 works on my laptop!"), ("Grace", "Where does broadcast() go?"),
                         ("Linus", "lol this workshop is rubbish")]:

@@ -35,6 +35,7 @@ def cheep_frames_received(page):
 
 
 def test_show_older_cheeps_brings_them_in_place_until_there_are_none(start_server, windows):
+    """The "Show older cheeps" link brings them in, in place, until there are none."""
     server = start_server()
     post_numbered(server, range(1, 121))
     page = open_live(windows, server)
@@ -84,6 +85,7 @@ def count_cheeps_put_on_the_page(page):
 
 
 def test_cheeps_that_arrive_together_are_drawn_together_in_one_frame(start_server, windows):
+    """Cheeps that arrive together are drawn together, in one frame."""
     server = start_server()
     page, received = live_page_with_its_clock_paused(windows, server)
     count_cheeps_put_on_the_page(page)
@@ -97,6 +99,7 @@ def test_cheeps_that_arrive_together_are_drawn_together_in_one_frame(start_serve
 
 
 def test_a_tab_that_drew_nothing_for_a_while_shows_the_newest_200_and_links_to_the_rest(start_server, windows):
+    """A tab that drew nothing for a while shows the newest 200 cheeps and links to the rest."""
     server = start_server()
     page, received = live_page_with_its_clock_paused(windows, server)
     count_cheeps_put_on_the_page(page)
@@ -125,6 +128,7 @@ def page_after_a_flood(start_server, windows, newest):
 
 
 def test_cheeps_arriving_while_older_ones_load_leave_no_gap(start_server, windows):
+    """Cheeps arriving while older ones load leave no gap."""
     server, page = page_after_a_flood(start_server, windows, 210)
     expect(feed(page)).to_have_count(MOST_SHOWN)
     held = []
@@ -139,6 +143,7 @@ def test_cheeps_arriving_while_older_ones_load_leave_no_gap(start_server, window
 
 
 def test_a_flood_leaves_the_newest_200_on_the_page_once_each_and_the_rest_a_click_away(start_server, windows):
+    """A flood leaves the newest 200 cheeps on the page, once each, and the rest a click away."""
     _, page = page_after_a_flood(start_server, windows, 260)
     expect(feed(page)).to_have_count(MOST_SHOWN)
     assert ids_shown(page) == list(range(260, 60, -1))
@@ -148,6 +153,7 @@ def test_a_flood_leaves_the_newest_200_on_the_page_once_each_and_the_rest_a_clic
 
 
 def test_a_page_that_missed_more_than_a_page_starts_again_from_the_newest(start_server, windows):
+    """A page that missed more than a page of cheeps starts again from the newest."""
     server = start_server()
     post_numbered(server, range(1, 6), "before")
     page = open_live(windows, server)
@@ -172,6 +178,7 @@ def test_a_page_that_missed_more_than_a_page_starts_again_from_the_newest(start_
 
 
 def test_the_page_has_no_serious_accessibility_problems_in_any_state(start_server, windows):
+    """The page has no serious accessibility problems, in any state."""
     server = start_server()
     post_numbered(server, range(1, 61))
     page = open_live(windows, server)

@@ -40,6 +40,7 @@ def shown_once_as_stored(page, text):
 
 
 def test_cheeps_typed_offline_show_as_sending_and_arrive_once_each_when_back_online(server, windows):
+    """Cheeps typed offline show as "Sending…" and arrive once each when back online."""
     a, b = open_live(windows, server), open_live(windows, server)
     a.context.set_offline(True)  # the socket still looks open, and drops what it is sent
     texts = [unique(f"offline {n}") for n in range(3)]
@@ -58,6 +59,7 @@ def test_cheeps_typed_offline_show_as_sending_and_arrive_once_each_when_back_onl
 
 
 def test_the_page_notices_by_itself_a_connection_that_went_silent(server, windows):
+    """The page notices by itself a connection that went silent."""
     page = open_live(windows, server)
     page.clock.install()  # the page's clock, moved on by the test: no need to wait 20 s
     page.context.set_offline(True)
@@ -88,6 +90,7 @@ class DeadNetwork:
 
 
 def test_a_cheep_the_server_never_heard_survives_a_reload_and_is_sent_once(server, windows):
+    """A cheep the server never heard survives a reload and is sent once."""
     network = DeadNetwork()
     a = windows.open(server, sockets=network)
     expect(a.locator("#status")).to_have_text(LIVE)
@@ -114,6 +117,7 @@ def a_tab_with_a_cheep_unsent(windows, server, text):
 
 
 def test_a_cheep_left_in_a_closed_tab_is_sent_by_the_next_page_that_opens(server, windows):
+    """A cheep left in a closed tab is sent by the next page that opens."""
     text = unique("closed tab")
     a, network = a_tab_with_a_cheep_unsent(windows, server, text)
     again = a.context.new_page()  # another tab in the same browser, blank for now
@@ -126,6 +130,7 @@ def test_a_cheep_left_in_a_closed_tab_is_sent_by_the_next_page_that_opens(server
 
 
 def test_a_cheep_whose_answer_died_with_the_server_is_stored_once_and_shown_once(start_server, windows):
+    """A cheep whose answer died with the server is stored once and shown once."""
     server = start_server()
     text = unique("answer lost")
     routes = []
@@ -155,6 +160,7 @@ def test_a_cheep_whose_answer_died_with_the_server_is_stored_once_and_shown_once
 
 
 def test_a_cheep_typed_while_the_page_is_reconnecting_is_sent_when_the_server_is_back(start_server, windows):
+    """A cheep typed while the page is reconnecting is sent when the server is back."""
     server = start_server()
     a = open_live(windows, server)
     server.stop()
@@ -172,6 +178,7 @@ def test_a_cheep_typed_while_the_page_is_reconnecting_is_sent_when_the_server_is
 def test_a_refused_cheep_stops_sending_says_why_and_is_never_sent_again_and_edit_gives_it_back(
     start_server, windows
 ):
+    """A refused cheep stops sending, says why and is never sent again, and Edit gives it back."""
     server = start_server()
     a, frames = open_live_counting_frames(windows, server)
     a.evaluate("document.getElementById('cheep').removeAttribute('maxlength')")  # an old or doctored page
@@ -192,6 +199,7 @@ def test_a_refused_cheep_stops_sending_says_why_and_is_never_sent_again_and_edit
 
 
 def test_a_cheep_too_big_for_the_socket_is_not_sent_again_and_the_page_goes_on(server, windows):
+    """A cheep too big for the socket is not sent again, and the page goes on."""
     a, frames = open_live_counting_frames(windows, server)
     a.evaluate("document.getElementById('cheep').removeAttribute('maxlength')")
     huge = "z" * (MESSAGE_LIMIT + 1)  # over the bytes of one message: the server closes the socket
@@ -205,6 +213,7 @@ def test_a_cheep_too_big_for_the_socket_is_not_sent_again_and_the_page_goes_on(s
 
 
 def test_twelve_cheeps_typed_offline_all_arrive_once_though_only_ten_may_go_at_once(start_server, windows):
+    """Twelve cheeps typed offline all arrive once, though only ten may go at once."""
     server = start_server(env=ONE_PERSON_PER_ADDRESS)
     a = open_live(windows, server)
     a.context.set_offline(True)
@@ -221,6 +230,7 @@ def test_twelve_cheeps_typed_offline_all_arrive_once_though_only_ten_may_go_at_o
 
 
 def test_a_cheep_left_by_a_tab_that_crashed_is_sent_by_a_page_opened_later(server, windows):
+    """A cheep left by a tab that crashed is sent by a page opened later."""
     text = unique("crashed tab")
     a, network = a_tab_with_a_cheep_unsent(windows, server, text)
     context = a.context
@@ -237,6 +247,7 @@ def test_a_cheep_left_by_a_tab_that_crashed_is_sent_by_a_page_opened_later(serve
 
 
 def test_a_socket_that_brings_cheeps_but_loses_what_the_page_sends_is_replaced(server, windows):
+    """A socket that brings cheeps but loses what the page sends is replaced."""
     sockets = []
 
     def one_way(route):

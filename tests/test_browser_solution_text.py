@@ -46,6 +46,7 @@ def a_cheep():
 
 
 def test_a_right_to_left_name_does_not_turn_a_live_cheep_around(server, windows):
+    """A right-to-left name does not turn a live cheep around."""
     page = open_live(windows, server)
     text = a_cheep()
     post_cheep(server, NAME, text)
@@ -53,6 +54,7 @@ def test_a_right_to_left_name_does_not_turn_a_live_cheep_around(server, windows)
 
 
 def test_a_right_to_left_name_does_not_turn_a_cheep_around_on_the_page_the_server_draws(server, windows):
+    """A right-to-left name does not turn a cheep around on the page the server draws."""
     text = a_cheep()
     post_cheep(server, NAME, text)
     page = windows.open(server, javascript=False)  # the page as the server drew it, and only that

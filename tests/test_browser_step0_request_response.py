@@ -7,6 +7,7 @@ pytestmark = pytest.mark.stage("step0_request_response")
 
 
 def test_without_javascript_submitting_the_form_posts_and_shows_the_cheep(server, windows):
+    """Without JavaScript, submitting the form posts the cheep and shows it."""
     # Without JavaScript every stage's page is step 0's: the form posts, the page reloads.
     page = windows.open(server, javascript=False)
     text = unique("reloaded")
@@ -21,6 +22,7 @@ def test_without_javascript_submitting_the_form_posts_and_shows_the_cheep(server
 
 @pytest.mark.screenshot
 def test_a_browser_shows_the_page_and_its_cheeps(start_server, windows, screenshot_folder, app_dir):
+    """A browser shows the page and its cheeps."""
     server = start_server()
     for name, cheep in [("Ada", "Hello, Cheeper!"), ("Grace", "Is anyone else here?")]:
         post_cheep(server, name, cheep)

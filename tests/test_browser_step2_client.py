@@ -14,6 +14,7 @@ pytestmark = pytest.mark.stage("step2_client")
 
 
 def test_a_cheep_sent_in_one_window_appears_in_both_without_a_reload(server, windows):
+    """A cheep sent in one window appears in both without a reload."""
     a, b = open_live(windows, server), open_live(windows, server)
     count_in_b = feed(b).count()
     text = unique("live")
@@ -33,6 +34,7 @@ def test_a_cheep_sent_in_one_window_appears_in_both_without_a_reload(server, win
 
 
 def test_enter_in_the_cheep_field_sends_it(server, windows):
+    """Enter in the cheep field sends it."""
     a, b = open_live(windows, server), open_live(windows, server)
     text = unique("enter")
     send(a, "Ada", text, key="Enter")
@@ -41,6 +43,7 @@ def test_enter_in_the_cheep_field_sends_it(server, windows):
 
 
 def test_a_cheep_posted_elsewhere_appears_live(server, windows):
+    """A cheep posted elsewhere appears live."""
     page = open_live(windows, server)
     text = unique("posted")
     post_cheep(server, "curl", text)
@@ -48,6 +51,7 @@ def test_a_cheep_posted_elsewhere_appears_live(server, windows):
 
 
 def test_html_in_a_cheep_is_shown_as_text_and_never_runs(server, windows):
+    """HTML in a cheep is shown as text and never runs."""
     a, b = open_live(windows, server), open_live(windows, server)
     attacks = ['<img src=x onerror="window.pwned=1">', "<script>window.pwned=1</script>"]
     for attack in attacks:
@@ -69,6 +73,7 @@ def test_html_in_a_cheep_is_shown_as_text_and_never_runs(server, windows):
 
 
 def test_the_page_opens_its_socket_to_the_address_it_came_from(server, windows):
+    """The page opens its socket to the address it came from."""
     assert server.port != 5000, "Test on a port other than the usual one."
     page = windows.open(server)
     for _ in range(50):  # Playwright reports the socket while it waits
@@ -82,6 +87,7 @@ def test_the_page_opens_its_socket_to_the_address_it_came_from(server, windows):
 
 
 def test_no_request_leaves_the_apps_own_host(server, windows):
+    """No request leaves the app's own host."""
     page = open_live(windows, server)
     send(page, "Ada", unique())
     expect(feed(page)).not_to_have_count(0, timeout=ARRIVES)
@@ -94,6 +100,7 @@ def test_no_request_leaves_the_apps_own_host(server, windows):
 
 
 def test_the_page_says_when_the_live_feed_is_disconnected(start_server, windows):
+    """The page says when the live feed is disconnected."""
     server = start_server()
     page = open_live(windows, server)
     server.stop()
@@ -102,6 +109,7 @@ def test_the_page_says_when_the_live_feed_is_disconnected(start_server, windows)
 
 @pytest.mark.screenshot
 def test_two_windows_show_the_same_cheeps(start_server, windows, screenshot_folder, app_dir):
+    """Two windows show the same cheeps."""
     server = start_server()
     for name, cheep in [("Ada", "Hello, Cheeper!"), ("Grace", "Is anyone else here?")]:
         post_cheep(server, name, cheep)

@@ -65,6 +65,7 @@ def expect_no_typing_line(page, timeout, what):
 
 
 def test_while_one_window_types_the_others_say_who_is_typing_and_the_typist_does_not(server, windows):
+    """While one window types, the others say who is typing, and the typist's own window does not."""
     typist, other = open_live(windows, server), open_live(windows, server)
     start_typing(typist, "Grace")
     expect_typing_line(other, r"\bGrace is typing", '"Grace is typing…"', typist)
@@ -72,6 +73,7 @@ def test_while_one_window_types_the_others_say_who_is_typing_and_the_typist_does
 
 
 def test_the_line_goes_when_the_cheep_of_that_person_arrives(server, windows):
+    """The typing line goes when that person's cheep arrives."""
     typist, other = open_live(windows, server), open_live(windows, server)
     text = start_typing(typist, "Grace")
     expect_typing_line(other, r"\bGrace is typing", '"Grace is typing…"', typist)
@@ -82,6 +84,7 @@ def test_the_line_goes_when_the_cheep_of_that_person_arrives(server, windows):
 
 
 def test_the_line_goes_a_few_seconds_after_typing_stops(server, windows):
+    """The typing line goes a few seconds after typing stops."""
     typist, other = open_live(windows, server), open_live(windows, server)
     start_typing(typist, "Grace")
     expect_typing_line(other, r"\bGrace is typing", '"Grace is typing…"', typist)
@@ -90,6 +93,7 @@ def test_the_line_goes_a_few_seconds_after_typing_stops(server, windows):
 
 
 def test_two_people_typing_at_once_are_both_named(server, windows):
+    """Two people typing at once are both named."""
     ada, grace, other = open_live(windows, server), open_live(windows, server), open_live(windows, server)
     text = start_typing(ada, "Ada")
     start_typing(grace, "Grace")
@@ -100,6 +104,7 @@ def test_two_people_typing_at_once_are_both_named(server, windows):
 
 
 def test_a_name_made_of_html_shows_as_text_in_the_typing_line(server, windows):
+    """A name made of HTML shows as text in the typing line."""
     typist, other = open_live(windows, server), open_live(windows, server)
     start_typing(typist, "<b>Mallory</b>")
     expect_typing_line(other, r"Mallory", "A line saying Mallory is typing", typist)
@@ -109,6 +114,7 @@ def test_a_name_made_of_html_shows_as_text_in_the_typing_line(server, windows):
 
 
 def test_typing_fast_tells_the_others_at_most_once_every_two_seconds(server, windows):
+    """Typing fast tells the others at most once every two seconds."""
     typist = open_live(windows, server)
     typist.fill("#name", "Grace")
     started = time.monotonic()

@@ -21,6 +21,7 @@ def open_persons_page(windows, server, name):
 
 
 def test_a_live_cheep_appears_on_the_page_of_its_name_and_not_on_the_page_of_another(server, windows):
+    """A live cheep appears on the page of its name, and not on the page of another name."""
     ada, grace = person("Ada Lovelace"), person("Grace & Zoë")
     everyone = open_live(windows, server)
     adas, graces = open_persons_page(windows, server, ada), open_persons_page(windows, server, grace)
@@ -43,6 +44,7 @@ def test_a_live_cheep_appears_on_the_page_of_its_name_and_not_on_the_page_of_ano
 
 
 def test_a_name_in_a_cheep_that_arrives_live_links_to_its_page_which_goes_live(server, windows):
+    """The name in a cheep that arrives live links to its page, and that page goes live."""
     zoe = person("Zoë Ä+1")
     everyone = open_live(windows, server)
     first = unique("first")
@@ -62,6 +64,7 @@ def test_a_name_in_a_cheep_that_arrives_live_links_to_its_page_which_goes_live(s
 
 
 def test_the_page_of_a_name_with_no_cheeps_yet_goes_live_and_shows_the_first(server, windows):
+    """The page of a name with no cheeps yet goes live and shows the first one."""
     newcomer = person("Newcomer")
     page = open_persons_page(windows, server, newcomer)
     expect(feed(page)).to_have_count(0)

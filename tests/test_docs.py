@@ -5,8 +5,9 @@ import sys
 
 import pytest
 
+from workshop.check import promise_files, promise_sentences
 from workshop.hints import HINTS
-from workshop.stages import EXERCISES, LESSONS, ROOT, STAGES, stage_index
+from workshop.stages import EXERCISES, LESSONS, NAMES, ROOT, STAGES, stage_index
 
 DOCS = ROOT / "docs"
 PAGES = sorted(DOCS.glob("*.md"))
@@ -59,6 +60,17 @@ def test_every_file_the_text_names_exists(page):
             assert any((place / name).exists() for place in places), f"{page.name} names {name}."
 
 
+def test_every_promise_in_a_check_output_is_said_as_the_check_says_it():
+    """Every promise in a check's output that a page shows is said as the report says it
+    today: the first sentence of its test's docstring."""
+    files = {file for stage in range(len(NAMES)) for file in promise_files(stage)}
+    sentences = {sentence for file in files for sentence in promise_sentences(file).values()}
+    shown = [(page.name, line) for page in PAGES
+             for line in re.findall(r"^  (?:ok  |FAIL|skip)  (.+)$", page.read_text(), flags=re.M)]
+    assert [(page, line) for page, line in shown if line not in sentences] == [], (
+        "Say these promises as the check says them now: copy them from a real check's output.")
+
+
 @pytest.mark.parametrize("hint", HINTS, ids=[hint.key for hint in HINTS])
 def test_every_hint_points_to_a_section_of_the_lesson(hint):
     assert hint.section in headings(ROOT / LESSONS[hint.lesson])
@@ -83,3 +95,58 @@ def test_every_exercise_says_how_to_check_it_and_where_its_answer_is(exercise):
 
 def test_the_readme_leads_into_the_lesson():
     assert "](docs/README.md)" in (ROOT / "README.md").read_text()
+
+
+LISTING = re.compile(r"<!-- \[\[\[cog (.*?) \]\]\] -->\n(.*?)<!-- \[\[\[end\]\]\] -->", re.S)
+OPENING_FENCE = re.compile(r"^```\w+$")
+STEP_PAGES = sorted(DOCS.glob("step*.md"))
+
+
+def listings(page):
+    """Each code block that cog wrote on a page: (its directive, the line above it, its code lines)."""
+    for directive, output in LISTING.findall(page.read_text()):
+        lines = output.splitlines()
+        for number, line in enumerate(lines):
+            if OPENING_FENCE.match(line):
+                end = lines.index("```", number + 1)
+                yield directive, lines[number - 1] if number else "", lines[number + 1 : end]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_every_listing_names_the_file_it_comes_from(page):
+    for _, caption, code in listings(page):
+        files = CODE_SPAN.findall(caption)
+        assert files, f"{page.name}: a listing starting {code[:1]} has no caption naming its file above it."
+        for name in files:
+            assert (ROOT / name).is_file(), f"{page.name}: the caption {caption!r} names {name}, which does not exist."
+
+
+@pytest.mark.parametrize("page", STEP_PAGES, ids=lambda page: page.name)
+def test_every_step_page_ends_with_its_whole_change_folded(page):
+    stage = page.stem.replace("-", "_")  # step1-server.md is the lesson of step1_server/
+    place = STEP_PAGES.index(page)
+    previous = f', "{STEP_PAGES[place - 1].stem.replace("-", "_")}"' if place else ""
+    before, _, check_your_work = page.read_text().partition("\n## Check your work")
+    answer = check_your_work.partition(f'<!-- [[[cog whole_step("{stage}"{previous}) ]]] -->\n')[2]
+    assert answer.startswith("<details>\n"), f"{page.name}: Check your work ends with the step's whole change, folded."
+    assert "whole_step(" not in before and "<details>" not in before, f"{page.name}: the whole change comes at the end."
+
+
+def definitions(code):
+    """The lines of a listing that define something: a function, a method, a constant.
+    (A class's first line is left out: a listing of some of its methods repeats it.)"""
+    if code and code[0].startswith("--- "):  # a diff: what the new file holds
+        code = [line[1:] for line in code if line.startswith(("+", " "))]
+    defining = re.compile(r"\s*(async def|def|function) \w+\(|[A-Z][A-Z0-9_]* = ")
+    return [line.strip() for line in code if defining.match(line)]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_no_page_shows_the_same_code_twice(page):
+    seen = {}
+    for directive, _, code in listings(page):
+        if directive.startswith(("whole_step(", "answer(")):
+            continue  # an answer, folded: it repeats what the page showed, on purpose
+        for definition in definitions(code):
+            assert definition not in seen, f"{page.name} shows {definition!r} twice: {seen[definition]}, and {directive}"
+            seen[definition] = directive

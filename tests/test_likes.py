@@ -81,6 +81,7 @@ def assert_count(message, cheep_id, count, who):
 
 
 def test_a_like_reaches_every_page_as_the_new_count_of_its_cheep(server, connect):
+    """A like reaches every page as the new count of its cheep."""
     cheep_id = new_cheep(server)
     ada, grace = connect(cookie=a_browser(server)), connect(cookie=a_browser(server))
     for count, liker in enumerate((ada, grace), start=1):
@@ -90,6 +91,7 @@ def test_a_like_reaches_every_page_as_the_new_count_of_its_cheep(server, connect
 
 
 def test_one_browser_likes_a_cheep_once_however_often_it_presses(server, connect):
+    """One browser likes a cheep once, however often it presses."""
     cheep_id = new_cheep(server)
     cookie = a_browser(server)
     masher = connect(cookie=cookie)
@@ -105,6 +107,7 @@ def test_one_browser_likes_a_cheep_once_however_often_it_presses(server, connect
 
 
 def test_a_bad_like_gets_an_error_and_stores_nothing(server, connect):
+    """A bad like gets an error and stores nothing."""
     cheep_id = new_cheep(server)
     sender, other = connect(cookie=a_browser(server)), connect(cookie=a_browser(server))
     bad = {
@@ -134,6 +137,7 @@ def test_a_bad_like_gets_an_error_and_stores_nothing(server, connect):
 
 
 def test_likes_survive_a_restart_and_each_browser_sees_its_own_pressed(start_server):
+    """Likes survive a restart, and each browser sees its own likes pressed."""
     server = start_server()
     first, second = new_cheep(server), new_cheep(server)
     ada, grace = a_browser(server), a_browser(server)
@@ -160,6 +164,7 @@ def test_likes_survive_a_restart_and_each_browser_sees_its_own_pressed(start_ser
 
 
 def test_a_cheeps_db_from_step_2_gains_likes_and_keeps_every_cheep(start_server, tmp_path):
+    """A cheeps.db from step 2 gains likes and keeps every cheep."""
     database = tmp_path / "cheeps.db"
     with sqlite3.connect(database) as db:  # as step 2 made it, before likes
         db.execute("CREATE TABLE cheeps (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, "

@@ -37,6 +37,7 @@ def texts_in(response):
 
 
 def test_a_waiting_get_answers_at_once_when_a_newer_cheep_is_stored(server):
+    """A waiting GET answers at once when a newer cheep is stored already."""
     text = unique("stored already")
     stored = post_json(server, "Ada", text).json()
     response, seconds = wait_for_cheeps(server, stored["id"] - 1)
@@ -46,6 +47,7 @@ def test_a_waiting_get_answers_at_once_when_a_newer_cheep_is_stored(server):
 
 @pytest.mark.parametrize("sent_by", ["POST", "socket"])
 def test_a_waiting_get_answers_as_soon_as_a_cheep_is_sent(server, connect, sent_by):
+    """A waiting GET answers as soon as a cheep is sent."""
     since, text = newest_id(server), unique(f"sent by {sent_by}")
     with ThreadPoolExecutor(1) as background:
         waiting = background.submit(wait_for_cheeps, server, since)
@@ -65,6 +67,7 @@ def test_a_waiting_get_answers_as_soon_as_a_cheep_is_sent(server, connect, sent_
 
 
 def test_a_waiting_get_answers_an_empty_list_when_no_cheep_comes_in_time(server):
+    """A waiting GET answers an empty list when no cheep comes in time."""
     response, seconds = wait_for_cheeps(server, newest_id(server))
     assert texts_in(response) == [], f"No cheep was sent, and the waiting GET got {response.text!r}."
     assert WAITS - 0.5 < seconds < WAITS + 3, (
@@ -74,12 +77,14 @@ def test_a_waiting_get_answers_an_empty_list_when_no_cheep_comes_in_time(server)
 
 @pytest.mark.parametrize("address", ["/api/cheeps?wait=1", "/api/cheeps?since=0&wait=yes"])
 def test_a_wrong_wait_is_refused_with_a_reason(server, address):
+    """A wrong "wait" is refused with a reason."""
     response = requests.get(server.url + address, timeout=WAITS + 10)
     assert response.status_code == 400, f"{address} was answered {response.status_code}: {response.text!r}."
     assert "wait" in response.text.lower(), f"{address} was refused without saying why: {response.text!r}."
 
 
 def test_a_waiting_get_past_the_limit_of_live_pages_for_one_address_is_refused_with_a_reason(start_server):
+    """A waiting GET past the limit of live pages for one address is refused with a reason."""
     server = start_server(env={**ONE_PERSON_PER_ADDRESS, "CHEEPER_SOCKETS_PER_ADDRESS": "3", **SERVER_SETTINGS})
     since = newest_id(server)
     sockets = [server.connect() for _ in range(3)]
@@ -93,6 +98,7 @@ def test_a_waiting_get_past_the_limit_of_live_pages_for_one_address_is_refused_w
 
 
 def test_waiting_gets_count_against_the_limit_of_sockets_for_one_address(start_server):
+    """Waiting GETs count against the limit of sockets for one address."""
     server = start_server(env={**ONE_PERSON_PER_ADDRESS, "CHEEPER_SOCKETS_PER_ADDRESS": "2", "CHEEPER_WAIT_SECONDS": "30"})
     since = newest_id(server)
     with ThreadPoolExecutor(3) as background:
@@ -114,6 +120,7 @@ def test_waiting_gets_count_against_the_limit_of_sockets_for_one_address(start_s
 
 @pytest.mark.many_workers
 def test_a_waiting_get_on_one_worker_answers_when_a_cheep_is_posted_to_another(start_server, redis_server, tmp_path):
+    """A waiting GET on one worker answers when a cheep is posted to another worker."""
     settings = {"CHEEPER_REDIS_URL": redis_server.url, **SERVER_SETTINGS}
     first, second = (start_server(database=tmp_path / "shared.db", env=settings) for _ in range(2))
     assert wait_until(lambda: "Sharing cheeps" in second.output(), 20), "The second worker never reached Redis."

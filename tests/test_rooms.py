@@ -87,6 +87,7 @@ def assert_only_its_own(clients, server):
 
 
 def test_a_cheep_reaches_only_the_pages_of_its_room(server, connect):
+    """A cheep reaches only the pages of its room."""
     room, other = new_room(), new_room()
     senders, readers = connect(f"/r/{room}/ws"), connect(f"/r/{room}/ws")
     elsewhere = {other: connect(f"/r/{other}/ws"), "": connect("/ws")}
@@ -99,6 +100,7 @@ def test_a_cheep_reaches_only_the_pages_of_its_room(server, connect):
 
 
 def test_a_room_takes_a_cheep_as_a_form_as_json_and_as_plain_text_like_curl_d(server):
+    """A room takes a cheep as a form, as JSON, and as plain text (like curl -d)."""
     room = new_room()
     form, as_json, plain = unique("form"), unique("json"), unique("curl")
     response = requests.post(f"{server.url}/r/{room}", data={"name": "Ada", "cheep": form}, allow_redirects=False)
@@ -118,6 +120,7 @@ def test_a_room_takes_a_cheep_as_a_form_as_json_and_as_plain_text_like_curl_d(se
 
 
 def test_the_shared_room_keeps_every_old_address_and_its_cheeps_stay_out_of_the_rooms(server, connect):
+    """The shared room keeps every old address, and its cheeps stay out of the rooms."""
     room = new_room()
     in_room, shared = connect(f"/r/{room}/ws"), connect("/ws")
     text = unique("shared")
@@ -133,6 +136,7 @@ def test_the_shared_room_keeps_every_old_address_and_its_cheeps_stay_out_of_the_
 
 
 def test_the_catch_up_of_a_room_stays_in_the_room_page_after_page(server):
+    """The catch-up of a room stays in the room, page after page."""
     room = new_room()
     posted = [unique(f"page {n}") for n in range(5)]
     for text in posted:
@@ -151,6 +155,7 @@ ROOMS_AGAINST_THE_RULES = ["Python", "a_b", "x" * 31, "caf%C3%A9", "a.b", "%20"]
 
 @pytest.mark.parametrize("name", ROOMS_AGAINST_THE_RULES)
 def test_a_room_name_against_the_rules_is_refused_with_a_reason(server, name):
+    """A room name against the rules is refused with a reason."""
     page = requests.get(f"{server.url}/r/{name}")
     assert 400 <= page.status_code < 500 and "lowercase" in page.text, (
         f"/r/{name} answered {page.status_code}: {page.text[:200]!r}"
@@ -166,6 +171,7 @@ def test_a_room_name_against_the_rules_is_refused_with_a_reason(server, name):
 
 
 def test_a_trailing_slash_leads_back_to_the_room_and_there_are_no_sub_rooms(server):
+    """A trailing slash leads back to the room, and there are no sub-rooms."""
     room = new_room()
     slash = requests.get(f"{server.url}/r/{room}/", allow_redirects=False)
     assert slash.status_code in (301, 308) and slash.headers["Location"].endswith(f"/r/{room}"), (
@@ -178,6 +184,7 @@ def test_a_trailing_slash_leads_back_to_the_room_and_there_are_no_sub_rooms(serv
 
 
 def test_every_page_links_to_the_rooms_in_use_with_their_cheep_counts(server):
+    """Every page links to the rooms in use, with their cheep counts."""
     room = new_room()
     for n in range(3):
         post_to_room(server, room, "Ada", unique(f"count {n}"))
@@ -191,6 +198,7 @@ def test_every_page_links_to_the_rooms_in_use_with_their_cheep_counts(server):
 
 
 def test_the_socket_of_a_room_keeps_every_check_of_the_solution_before_the_handshake(server):
+    """The socket of a room makes every check the solution makes before the handshake."""
     room = new_room()
     refused = refusal(server, f"/r/{room}/ws", origin="http://elsewhere.example")
     assert refused and refused[0] == 403, f"Another site's page opened a room's socket, or it was refused so: {refused}"
@@ -200,6 +208,7 @@ def test_the_socket_of_a_room_keeps_every_check_of_the_solution_before_the_hands
 
 
 def test_a_key_is_stored_once_in_a_room_and_a_cheep_of_another_room_cannot_reuse_it(server, connect):
+    """A key is stored once in a room, and a cheep of another room cannot reuse it."""
     room, other = new_room(), new_room()
     key, text = new_key(), unique("keyed")
     ids = [post_to_room(server, room, "Ada", text, key).json()["id"] for _ in range(2)]
@@ -213,6 +222,7 @@ def test_a_key_is_stored_once_in_a_room_and_a_cheep_of_another_room_cannot_reuse
 
 
 def test_the_cheeps_and_keys_of_a_room_survive_a_restart(start_server):
+    """The cheeps and keys of a room survive a restart."""
     server = start_server()
     room, key, text = new_room(), new_key(), unique("before the restart")
     first = post_to_room(server, room, "Ada", text, key).json()
@@ -255,6 +265,7 @@ def assert_every_old_cheep_is_in_the_shared_room(server, before, key):
 
 
 def test_a_cheeps_db_made_by_the_solution_keeps_every_cheep_in_the_shared_room(start_server, tmp_path):
+    """A cheeps.db made by the solution keeps every cheep, in the shared room."""
     database = tmp_path / "from-the-solution.db"
     before, key = fill_with_the_solution({}, database)
     server = start_server(database=database)
@@ -264,12 +275,14 @@ def test_a_cheeps_db_made_by_the_solution_keeps_every_cheep_in_the_shared_room(s
 
 
 def test_cheeps_kept_in_redis_by_the_solution_stay_in_the_shared_room(start_server, redis_server, tmp_path):
+    """Cheeps kept in Redis by the solution stay in the shared room."""
     before, key = fill_with_the_solution({"CHEEPER_DB": redis_server.url}, tmp_path / "unused.db")
     server = start_server(env={"CHEEPER_DB": redis_server.url})
     assert_every_old_cheep_is_in_the_shared_room(server, before, key)
 
 
 def test_rooms_work_the_same_with_the_cheeps_in_redis(start_server, redis_server):
+    """Rooms work the same with the cheeps in Redis."""
     server = start_server(env={"CHEEPER_DB": redis_server.url})
     room, other = new_room(), new_room()
     page, shared = server.connect(f"/r/{room}/ws"), server.connect("/ws")
@@ -288,6 +301,7 @@ def test_rooms_work_the_same_with_the_cheeps_in_redis(start_server, redis_server
 
 
 def test_across_two_workers_a_cheep_reaches_only_the_pages_of_its_room_once(workers_with_either_storage):
+    """Across two workers, a cheep reaches only the pages of its room, once."""
     first, second = workers_with_either_storage
     room, other = new_room(), new_room()
     here, there = first.connect(f"/r/{room}/ws"), second.connect(f"/r/{room}/ws")
@@ -302,6 +316,7 @@ def test_across_two_workers_a_cheep_reaches_only_the_pages_of_its_room_once(work
 
 
 def test_a_worker_that_missed_a_cheep_of_a_room_catches_up_into_that_room_only(two_workers, redis_server):
+    """A worker that missed a cheep of a room catches up on it, into that room only."""
     first, second = two_workers
     room, other = new_room(), new_room()
     on_second = {room: second.connect(f"/r/{room}/ws"), other: second.connect(f"/r/{other}/ws")}

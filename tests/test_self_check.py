@@ -2,6 +2,7 @@
 right first hint, with the report's only Read: line; every promise has a hint and every
 hint a mistake; going further keeps every promise; every reference stage passes; and
 SHARE= puts a learner's result on the instructor's board."""
+import ast
 import os
 import socket
 import subprocess
@@ -14,7 +15,7 @@ from playwright.sync_api import expect
 
 from browser import ARRIVES, LIVE, open_as_instructor
 from server_process import ServerProcess
-from workshop.check import Promise, promise_files, report
+from workshop.check import Promise, first_sentence, promise_files, report
 from workshop.hints import HINTS
 from workshop.stages import EXERCISES, NAMES, ROOT, STAGES, marked_stage
 
@@ -99,6 +100,22 @@ def test_every_promise_has_a_hint_and_every_hint_names_promises_that_exist():
     assert promises - named == set(), "Promises that no hint names: give each one a hint."
     every_test = " ".join(path.read_text() for path in (ROOT / "tests").glob("test_*.py"))
     assert {name for name in named if f"def {name}(" not in every_test} == set(), "Hints name tests that do not exist."
+
+
+def test_every_promise_says_itself_in_the_first_sentence_of_its_docstring():
+    """Every promise test has a docstring whose first sentence, ending with a full stop, is
+    the promise: the check's report lists it (workshop/check.py), and the instructor's
+    board shows the first one failing."""
+    files = {file: None for stage in range(len(NAMES)) for file in promise_files(stage)}
+    tests = [(Path(file).name, test) for file in files for test in ast.parse(Path(file).read_text()).body
+             if isinstance(test, ast.FunctionDef) and test.name.startswith("test_")]
+    unsaid = [f"{file}::{test.name}" for file, test in tests if not ast.get_docstring(test)]
+    assert unsaid == [], "Give each of these tests a docstring that says its promise in a sentence."
+    sentences = {f"{file}::{test.name}": first_sentence(ast.get_docstring(test)) for file, test in tests}
+    unfinished = {test: sentence for test, sentence in sentences.items() if not sentence.endswith(".")}
+    assert unfinished == {}, "End the first sentence of each docstring with a full stop."
+    too_long = {test: sentence for test, sentence in sentences.items() if len(sentence) > 200}
+    assert too_long == {}, "The board takes a promise of at most 200 characters (FAILING_LIMIT): say it shorter."
 
 
 def test_a_section_of_the_solution_is_checked_alone_and_a_wrong_one_is_named_with_the_right_ones(tmp_path):

@@ -47,6 +47,7 @@ INVALID_MESSAGES = {
 def test_an_invalid_message_gets_an_error_on_its_socket_only_and_nothing_is_stored(
     server, connect, message
 ):
+    """An invalid message gets an error on its own socket only, and nothing is stored."""
     sender, bystander = connect(), connect()
     before = newest_id(server)
     sender.send_binary(message) if isinstance(message, bytes) else sender.send(message)
@@ -63,6 +64,7 @@ def test_an_invalid_message_gets_an_error_on_its_socket_only_and_nothing_is_stor
 
 
 def test_names_and_cheeps_are_trimmed_and_the_limits_are_inclusive(connect):
+    """Names and cheeps are trimmed, and the limits are inclusive."""
     client = connect()
     name, text = "n" * 32, "c" * 76
     send_cheep(client, f"  {name}\n", f" {text}  ")
@@ -71,6 +73,7 @@ def test_names_and_cheeps_are_trimmed_and_the_limits_are_inclusive(connect):
 
 
 def test_an_unchecked_post_is_refused_with_400_and_the_reason(server):
+    """A POST that is not a proper cheep is refused with 400 and the reason."""
     before = newest_id(server)
     for form in ({"name": "Ada"}, {"cheep": "hi"}, {"name": "Ada", "cheep": "c" * 77},
                  {"name": " ", "cheep": "hi"}):
@@ -87,6 +90,7 @@ def test_an_unchecked_post_is_refused_with_400_and_the_reason(server):
 
 
 def test_a_cheep_posted_as_json_is_stored_broadcast_and_returned(server, connect):
+    """A cheep posted as JSON is stored, broadcast and returned."""
     client = connect()
     text = unique("json")
     response = post_json(server, "Ada", text)
@@ -97,6 +101,7 @@ def test_a_cheep_posted_as_json_is_stored_broadcast_and_returned(server, connect
 
 
 def test_catch_up_returns_the_cheeps_after_an_id_oldest_first(server):
+    """The catch-up returns the cheeps after an id, oldest first."""
     before = newest_id(server)
     texts = [unique(f"catch-up {n}") for n in range(3)]
     for text in texts:
@@ -116,12 +121,14 @@ def test_catch_up_returns_the_cheeps_after_an_id_oldest_first(server):
 
 @pytest.mark.parametrize("since", ["abc", "-1", "1.5", "", str(2**63)])  # 2**63: past SQLite's integers
 def test_catch_up_refuses_a_since_that_is_not_an_id(server, since):
+    """The catch-up refuses a "since" that is not an id."""
     response = requests.get(server.url + "/api/cheeps", params={"since": since})
     assert response.status_code == 400
     assert "since" in response.json()["message"]
 
 
 def test_the_ids_on_the_socket_are_the_ids_of_catch_up(server, connect):
+    """The ids on the socket are the ids of the catch-up."""
     client = connect()
     before = newest_id(server)
     sent = []
@@ -132,6 +139,7 @@ def test_the_ids_on_the_socket_are_the_ids_of_catch_up(server, connect):
 
 
 def test_a_restarted_server_loses_no_cheep(start_server):
+    """A restarted server loses no cheep."""
     server = start_server()
     ada, grace = server.connect(), server.connect()
     for n in range(10):

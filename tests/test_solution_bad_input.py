@@ -51,6 +51,7 @@ BROKEN_FRAMES = {
 
 @pytest.mark.parametrize("code, frames", BROKEN_FRAMES.values(), ids=BROKEN_FRAMES.keys())
 def test_a_broken_frame_closes_its_own_socket_with_the_right_code(server, connect, code, frames):
+    """A broken frame closes its own socket, with the right code."""
     before = newest_id(server)
     bystander, breaker = connect(), connect()
     for data in frames:
@@ -62,6 +63,7 @@ def test_a_broken_frame_closes_its_own_socket_with_the_right_code(server, connec
 
 
 def test_the_close_frame_for_a_message_too_big_says_the_limit(connect):
+    """The close frame for a message too big says the limit."""
     client = connect()
     client.sock.sendall(frame(TEXT, b"x" * (MESSAGE_LIMIT + 1)))
     code, reason = receive_close(client)
@@ -69,6 +71,7 @@ def test_the_close_frame_for_a_message_too_big_says_the_limit(connect):
 
 
 def test_a_cheep_in_fragments_is_one_cheep(server, connect):
+    """A cheep sent in fragments is one cheep."""
     client = connect()
     text = unique("fragments")
     message = json.dumps({"type": "cheep", "name": "Ada", "cheep": text}).encode()
@@ -81,6 +84,7 @@ def test_a_cheep_in_fragments_is_one_cheep(server, connect):
 
 
 def test_a_message_of_exactly_the_limit_is_read_not_closed(connect):
+    """A message of exactly the limit is read, not closed."""
     client = connect()
     message = json.dumps({"type": "cheep", "name": "Ada", "cheep": "x" * 4000}).ljust(MESSAGE_LIMIT)
     assert len(message) == MESSAGE_LIMIT
@@ -89,6 +93,7 @@ def test_a_message_of_exactly_the_limit_is_read_not_closed(connect):
 
 
 def test_a_flood_from_one_person_gets_errors_past_the_burst_and_others_still_get_through(start_server):
+    """A flood from one person gets errors past the burst, and others still get through."""
     server = start_server(env=PEOPLE_BEHIND_A_PROXY)
     flooder, bystander = server.connect(header=as_person(1)), server.connect(header=as_person(2))
     before = newest_id(server)
@@ -114,6 +119,7 @@ def test_a_flood_from_one_person_gets_errors_past_the_burst_and_others_still_get
 
 
 def test_more_sockets_from_one_address_than_allowed_are_refused_with_429(start_server):
+    """More sockets from one address than allowed are refused with 429."""
     server = start_server(env={**ONE_PERSON_PER_ADDRESS, "CHEEPER_SOCKETS_PER_ADDRESS": "3"})
     first, *others = [server.connect() for _ in range(3)]
     for path in ["/ws", "/echo"]:  # every socket counts, on either address
@@ -137,6 +143,7 @@ def test_more_sockets_from_one_address_than_allowed_are_refused_with_429(start_s
 
 
 def test_behind_a_trusted_proxy_the_limit_counts_each_person_and_not_the_proxy(start_server):
+    """Behind a trusted proxy, the limit counts each person, and not the proxy."""
     server = start_server(env={**PEOPLE_BEHIND_A_PROXY, "CHEEPER_SOCKETS_PER_ADDRESS": "2"})
     for _ in range(2):
         server.connect(header=["X-Forwarded-For: 198.51.100.7"])
@@ -147,6 +154,7 @@ def test_behind_a_trusted_proxy_the_limit_counts_each_person_and_not_the_proxy(s
 
 
 def test_a_forwarded_address_from_anyone_else_is_ignored(start_server):
+    """A forwarded address from anyone else is ignored."""
     server = start_server(env={**ONE_PERSON_PER_ADDRESS, "CHEEPER_SOCKETS_PER_ADDRESS": "2"})
     for n in range(2):
         server.connect(header=[f"X-Forwarded-For: 198.51.100.{n}"])
@@ -171,6 +179,7 @@ MALFORMED_POSTS = {
 
 @pytest.mark.parametrize("request_options", MALFORMED_POSTS.values(), ids=MALFORMED_POSTS.keys())
 def test_a_malformed_post_gets_a_400_with_a_reason_never_a_500(server, request_options):
+    """A malformed POST gets a 400 with a reason, never a 500."""
     before = newest_id(server)
     response = requests.post(server.url + "/api/cheep", **request_options)
     assert response.status_code == 400, response.text[:200]
@@ -201,6 +210,7 @@ BROKEN_REQUESTS = {  # what a client sends, as bytes, and the status it deserves
 
 @pytest.mark.parametrize("request_bytes, status", BROKEN_REQUESTS.values(), ids=BROKEN_REQUESTS.keys())
 def test_a_broken_request_gets_its_4xx_with_a_reason_and_no_traceback(server, request_bytes, status):
+    """A broken request gets its 4xx with a reason, and no traceback."""
     with socket.create_connection(("127.0.0.1", server.port), timeout=WAIT) as connection:
         connection.sendall(request_bytes)
         connection.shutdown(socket.SHUT_WR)  # all of it, even a body shorter than it said
@@ -214,6 +224,7 @@ def test_a_broken_request_gets_its_4xx_with_a_reason_and_no_traceback(server, re
 
 
 def test_a_post_of_a_megabyte_is_refused_unread_with_413(server):
+    """A POST of a megabyte is refused unread, with 413."""
     response = requests.post(server.url + "/api/cheep", data={"name": "Ada", "cheep": "x" * 2**20})
     assert response.status_code == 413
     assert "bytes" in response.json()["message"]
@@ -251,6 +262,7 @@ def is_valid(message):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batch=st.lists(messages, min_size=1, max_size=5))
 def test_any_messages_get_an_answer_each_and_only_valid_cheeps_are_stored(server, batch):
+    """Any messages get an answer each, and only valid cheeps are stored."""
     sender = server.connect()  # a fresh one each time (the server counts many people at 127.0.0.1)
     try:
         before = newest_id(server)

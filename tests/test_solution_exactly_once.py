@@ -32,6 +32,7 @@ def nothing_arrives(client, seconds=QUIET):
 
 
 def test_a_cheep_sent_twice_with_one_key_is_stored_once_and_its_sender_hears_the_same_id(server, connect):
+    """A cheep sent twice with one key is stored once, and its sender hears the same id."""
     sender, bystander = connect(), connect()
     key, text = new_key(), unique("twice")
     send_cheep(sender, "Ada", text, key)
@@ -47,6 +48,7 @@ def test_a_cheep_sent_twice_with_one_key_is_stored_once_and_its_sender_hears_the
 
 
 def test_a_cheep_sent_again_on_a_new_socket_is_stored_once(server, connect):
+    """A cheep sent again on a new socket is stored once."""
     key, text = new_key(), unique("new socket")
     first_socket = connect()
     send_cheep(first_socket, "Ada", text, key)
@@ -59,6 +61,7 @@ def test_a_cheep_sent_again_on_a_new_socket_is_stored_once(server, connect):
 
 
 def test_a_posted_cheep_with_an_idempotency_key_is_stored_once(server, connect):
+    """A posted cheep with an Idempotency-Key is stored once."""
     page = connect()
     key, text = new_key(), unique("posted twice")
     answers = [post_json(server, "Ada", text, key) for _ in range(2)]
@@ -78,6 +81,7 @@ def form_key(server):
 
 
 def test_the_form_carries_a_new_key_with_each_page_so_a_double_submit_stores_one_cheep(server):
+    """The form carries a new key with each page, so a double submit stores one cheep."""
     key = form_key(server)
     assert form_key(server) != key, "Each page should carry a key of its own in its form."
     text = unique("double click")
@@ -90,6 +94,7 @@ def test_the_form_carries_a_new_key_with_each_page_so_a_double_submit_stores_one
 
 
 def test_a_key_that_came_with_another_cheep_is_refused_with_a_reason(server, connect):
+    """A key that came with another cheep is refused with a reason."""
     sender = connect()
     key = new_key()
     send_cheep(sender, "Ada", unique("first"), key)
@@ -116,6 +121,7 @@ BAD_KEYS = {
 
 @pytest.mark.parametrize("key", BAD_KEYS.values(), ids=BAD_KEYS.keys())
 def test_a_key_that_is_not_a_short_string_of_safe_characters_is_refused(server, connect, key):
+    """A key that is not a short string of safe characters is refused."""
     sender, bystander = connect(), connect()
     before = newest_id(server)
     sender.send(json.dumps({"type": "cheep", "name": "Ada", "cheep": "hello", "key": key}))
@@ -134,6 +140,7 @@ def test_a_key_that_is_not_a_short_string_of_safe_characters_is_refused(server, 
 
 
 def test_a_refused_cheep_names_its_key_so_the_page_knows_which(connect):
+    """A refused cheep names its key, so that the page knows which cheep it was."""
     sender = connect()
     key = new_key()
     send_cheep(sender, "Ada", "c" * 77, key)
@@ -142,6 +149,7 @@ def test_a_refused_cheep_names_its_key_so_the_page_knows_which(connect):
 
 
 def test_a_refusal_for_now_only_says_retry_so_that_the_page_sends_the_cheep_again(start_server):
+    """A refusal that holds only for now says "retry", so that the page sends the cheep again."""
     sender = start_server(env=ONE_PERSON_PER_ADDRESS).connect()
     keys = [new_key() for _ in range(30)]  # 10 may go at once, then 5 a second
     for key in keys:
@@ -154,6 +162,7 @@ def test_a_refusal_for_now_only_says_retry_so_that_the_page_sends_the_cheep_agai
 
 
 def test_a_key_in_a_json_body_counts_as_on_the_socket(server):
+    """A key in a JSON body counts as it does on the socket."""
     cheep = {"name": "Ada", "cheep": unique("key in the body"), "key": new_key()}
     answers = [requests.post(server.url + "/api/cheep", json=cheep) for _ in range(2)]
     assert [answer.status_code for answer in answers] == [201, 201]
@@ -161,10 +170,12 @@ def test_a_key_in_a_json_body_counts_as_on_the_socket(server):
 
 
 def test_the_page_is_never_kept_in_the_browsers_cache_so_back_brings_a_fresh_key(server):
+    """The page is never kept in the browser's cache, so Back brings a fresh key."""
     assert requests.get(server.url + "/").headers["Cache-Control"] == "no-store"
 
 
 def test_a_ping_gets_a_pong_on_its_own_socket_only(connect):
+    """A ping gets a pong, on its own socket only."""
     pinger, bystander = connect(), connect()
     pinger.send(json.dumps({"type": "ping"}))
     assert receive_json(pinger) == {"type": "pong"}
@@ -172,6 +183,7 @@ def test_a_ping_gets_a_pong_on_its_own_socket_only(connect):
 
 
 def test_a_cheep_stored_whose_answer_never_arrived_is_stored_once_when_sent_after_a_kill(start_server):
+    """A cheep stored whose answer never arrived is stored once when sent again after a kill."""
     server = start_server()
     key, text = new_key(), unique("answer lost")
     gone = server.connect()
@@ -188,6 +200,7 @@ def test_a_cheep_stored_whose_answer_never_arrived_is_stored_once_when_sent_afte
 
 
 def test_a_cheeps_db_from_before_keys_keeps_every_cheep_and_gains_keys(start_server, tmp_path):
+    """A cheeps.db from before keys keeps every cheep and gains keys."""
     database = tmp_path / "from-step-2.db"
     old = ServerProcess(ROOT / "step2_client", database).start()  # the table as step 2 made it
     try:
@@ -213,6 +226,7 @@ def cheeps_on_the_page(server):
 
 
 def test_two_workers_starting_together_on_a_cheeps_db_from_before_keys_both_open_it(start_server, tmp_path):
+    """Two workers starting together on a cheeps.db from before keys both open it."""
     database = tmp_path / "from-step-2.db"
     old = ServerProcess(ROOT / "step2_client", database).start()
     try:
@@ -228,5 +242,6 @@ def test_two_workers_starting_together_on_a_cheeps_db_from_before_keys_both_open
 
 
 def test_two_workers_storing_one_key_at_the_same_moment_store_one_cheep(start_server, tmp_path):
+    """Two workers storing one key at the same moment store one cheep."""
     workers = [start_server(database=tmp_path / "shared.db") for _ in range(2)]
     assert_each_key_stored_once_when_raced(workers)

@@ -37,6 +37,7 @@ def gets_nothing_more(client):
 
 
 def test_the_printed_link_makes_a_browser_the_instructor_with_a_cookie_no_script_or_other_site_gets(server):
+    """The printed link makes a browser the instructor, with a cookie that no script or other site gets."""
     link = instructor_link(server)
     answer = requests.get(link, allow_redirects=False)
     assert answer.status_code == 303 and answer.headers["Location"] == "/", "The key should leave the address bar."
@@ -53,6 +54,7 @@ def test_the_printed_link_makes_a_browser_the_instructor_with_a_cookie_no_script
 
 
 def test_a_wrong_key_is_refused_and_guessing_soon_gets_429(start_server):
+    """A wrong key is refused, and guessing soon gets 429."""
     server = start_server(env=ONE_PERSON_PER_ADDRESS)
     answer = requests.get(server.url + "/instructor?key=guess", allow_redirects=False)
     assert answer.status_code == 403 and "Copy it again" in answer.text
@@ -67,6 +69,7 @@ def test_a_wrong_key_is_refused_and_guessing_soon_gets_429(start_server):
     ids=["without the cookie", "from another site", "with a made-up cookie"],
 )
 def test_nobody_else_may_act_or_see_the_board_over_http(server, headers):
+    """Nobody else may act, or see the board, over HTTP."""
     text = unique("stays")
     cheep_id = post_json(server, "Ada", text).json()["id"]
     instructor = Instructor(server)
@@ -86,6 +89,7 @@ def test_nobody_else_may_act_or_see_the_board_over_http(server, headers):
 
 
 def test_nobody_else_may_act_over_the_socket(server):
+    """Nobody else may act over the socket."""
     text = unique("stays")
     cheep_id = post_json(server, "Ada", text).json()["id"]
     client = server.connect()
@@ -99,6 +103,7 @@ def test_nobody_else_may_act_over_the_socket(server):
 
 
 def test_a_removed_cheep_leaves_every_page_and_is_never_shown_again(start_feed):
+    """A removed cheep leaves every page and is never shown again."""
     server = start_feed(60)
     key, rude = new_key(), unique("rude")
     page, instructors_page = server.connect(), Instructor(server).connect()
@@ -124,6 +129,7 @@ def test_a_removed_cheep_leaves_every_page_and_is_never_shown_again(start_feed):
 
 
 def test_removing_what_is_not_there_says_so(server):
+    """Removing what is not there says so."""
     instructor = Instructor(server)
     cheep_id = post_json(server, "Ada", unique()).json()["id"]
     assert instructor.act({"type": "remove", "id": cheep_id}).status_code == 200
@@ -138,6 +144,7 @@ def test_removing_what_is_not_there_says_so(server):
 
 
 def test_a_muted_name_or_address_is_refused_with_a_calm_sentence_and_others_are_not(start_server):
+    """A muted name or address is refused with a calm sentence, and others are not."""
     server = start_server(env=PEOPLE_BEHIND_A_PROXY)
     instructor = Instructor(server)
     board, bystander = instructor.connect(), server.connect(header=as_person(2))
@@ -170,6 +177,7 @@ def test_a_muted_name_or_address_is_refused_with_a_calm_sentence_and_others_are_
 
 
 def test_starting_afresh_empties_every_page_and_ids_go_on(start_feed):
+    """Starting afresh empties every page, and ids go on."""
     server = start_feed(70)
     page = server.connect()
     assert Instructor(server).act({"type": "start-afresh"}).status_code == 200
@@ -185,6 +193,7 @@ def test_starting_afresh_empties_every_page_and_ids_go_on(start_feed):
 
 
 def test_the_instructor_hears_each_report_and_nobody_else_does(server):
+    """The instructor hears each report, and nobody else does."""
     instructors_page, page = Instructor(server).connect(), server.connect()
     answer = post_progress(server)
     assert answer.status_code == 201, answer.text
@@ -210,6 +219,7 @@ def test_the_instructor_hears_each_report_and_nobody_else_does(server):
     ],
 )
 def test_a_bogus_report_is_refused_with_a_reason(server, report, says):
+    """A bogus report is refused with a reason."""
     if isinstance(report, str):
         answer = requests.post(server.url + "/api/progress", data=report, headers={"Content-Type": "application/json"})
     else:
@@ -218,12 +228,14 @@ def test_a_bogus_report_is_refused_with_a_reason(server, report, says):
 
 
 def test_a_flood_of_reports_is_slowed_with_429(start_server):
+    """A flood of reports is slowed with 429."""
     server = start_server(env=ONE_PERSON_PER_ADDRESS)
     statuses = [post_progress(server).status_code for _ in range(30)]
     assert statuses[0] == 201 and 429 in statuses
 
 
 def test_a_cheeps_db_made_before_removals_keeps_every_cheep(start_server, tmp_path):
+    """A cheeps.db made before removals keeps every cheep."""
     database = tmp_path / "cheeps.db"
     with sqlite3.connect(database) as db:  # as the solution made it before the instructor's tools
         db.execute(

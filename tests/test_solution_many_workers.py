@@ -85,6 +85,7 @@ def two_workers(start_server, redis_server, tmp_path):
 
 
 def test_a_cheep_sent_to_one_worker_reaches_the_pages_on_both_once(two_workers):
+    """A cheep sent to one worker reaches the pages on both workers, once."""
     first, second = two_workers
     on_first, on_second = first.connect(), second.connect()
     by_socket, by_post = unique("by socket"), unique("by post")
@@ -100,6 +101,7 @@ def test_a_cheep_sent_to_one_worker_reaches_the_pages_on_both_once(two_workers):
 def test_without_redis_each_worker_serves_its_own_pages_and_catches_up_when_it_returns(
     two_workers, redis_server
 ):
+    """Without Redis, each worker serves its own pages, and catches up when Redis returns."""
     first, second = two_workers
     on_first, on_second = first.connect(), second.connect()
     redis_server.stop()
@@ -121,6 +123,7 @@ def test_without_redis_each_worker_serves_its_own_pages_and_catches_up_when_it_r
 
 
 def test_a_worker_that_stopped_listening_reads_what_it_missed_from_storage(two_workers, redis_server):
+    """A worker that stopped listening reads what it missed from storage."""
     first, second = two_workers
     on_second = second.connect()
     # Redis drops the workers' subscriptions, and keeps every other connection.
@@ -140,6 +143,7 @@ def test_a_worker_that_stopped_listening_reads_what_it_missed_from_storage(two_w
 
 
 def test_a_page_that_reconnects_catches_up_on_any_worker(two_workers):
+    """A page that reconnects catches up on any worker."""
     first, second = two_workers
     missed = unique("missed")
     post_json(first, "Ada", missed)
@@ -147,6 +151,7 @@ def test_a_page_that_reconnects_catches_up_on_any_worker(two_workers):
 
 
 def test_messages_on_the_channel_that_are_no_cheeps_disturb_no_worker(two_workers, redis_server):
+    """Messages on the channel that are not cheeps disturb no worker."""
     first, second = two_workers
     on_second = second.connect()
     junk = [
@@ -183,6 +188,7 @@ def workers_with_either_storage(request, start_server):
 
 
 def test_the_instructor_on_one_worker_acts_on_the_pages_of_every_worker(workers_with_either_storage):
+    """The instructor on one worker acts on the pages of every worker."""
     first, second = workers_with_either_storage
     instructor = Instructor(first)
     instructors_page, page = instructor.connect(), second.connect()
@@ -205,6 +211,7 @@ def test_the_instructor_on_one_worker_acts_on_the_pages_of_every_worker(workers_
 
 
 def test_a_worker_that_starts_after_a_mute_learns_it_from_redis(start_server, redis_server, tmp_path):
+    """A worker that starts after a mute learns of it from Redis."""
     settings = {"CHEEPER_REDIS_URL": redis_server.url, **ONE_KEY}
     first, = start_workers(start_server, [tmp_path / "shared.db"], settings)
     troll_id = post_json(first, "Troll", unique("rude")).json()["id"]
@@ -215,6 +222,7 @@ def test_a_worker_that_starts_after_a_mute_learns_it_from_redis(start_server, re
 
 
 def test_a_worker_that_missed_a_removal_while_not_listening_passes_it_on_from_storage(two_workers, redis_server):
+    """A worker that missed a removal while not listening passes it on from storage."""
     first, second = two_workers
     rude_id = post_json(first, "Troll", unique("rude")).json()["id"]
     on_second = second.connect()
@@ -229,6 +237,7 @@ def test_a_worker_that_missed_a_removal_while_not_listening_passes_it_on_from_st
 
 
 def test_with_the_cheeps_in_redis_every_worker_stores_and_reads_the_same_ones(workers_sharing_redis_storage):
+    """With the cheeps in Redis, every worker stores and reads the same ones."""
     first, second = workers_sharing_redis_storage
     on_second = second.connect()
     texts = [unique("one"), unique("two")]
@@ -244,10 +253,12 @@ def test_with_the_cheeps_in_redis_every_worker_stores_and_reads_the_same_ones(wo
 def test_with_the_cheeps_in_redis_one_key_sent_to_two_workers_at_the_same_moment_is_stored_once(
     workers_sharing_redis_storage,
 ):
+    """With the cheeps in Redis, one key sent to two workers at the same moment is stored once."""
     assert_each_key_stored_once_when_raced(workers_sharing_redis_storage)
 
 
 def test_a_cheep_sent_again_to_another_worker_is_stored_once_with_the_same_id(two_workers):
+    """A cheep sent again to another worker is stored once, with the same id."""
     first, second = two_workers
     key, text = new_key(), unique("sent again elsewhere")
     send_cheep(first.connect(), "Ada", text, key)  # its answer is never read: the page lost it
@@ -262,6 +273,7 @@ def test_a_cheep_sent_again_to_another_worker_is_stored_once_with_the_same_id(tw
 def test_with_the_cheeps_in_redis_a_cheep_sent_while_it_is_away_is_refused_with_a_reason(
     workers_sharing_redis_storage, redis_server
 ):
+    """With the cheeps in Redis, a cheep sent while Redis is away is refused with a reason."""
     first, _ = workers_sharing_redis_storage
     page = first.connect()
     redis_server.stop()
@@ -284,6 +296,7 @@ def test_with_the_cheeps_in_redis_a_cheep_sent_while_it_is_away_is_refused_with_
 def test_under_gunicorn_every_page_gets_every_cheep_once_and_1001_when_it_stops(
     start_server, redis_server
 ):
+    """Under gunicorn, every page gets every cheep once, and 1001 when it stops."""
     # No pings: on a slow day this test outlasts the first one (20 s), and a page that
     # answers a ping after its worker has gone is reset, losing the close frame unread.
     settings = {"WORKERS": "2", "CHEEPER_REDIS_URL": redis_server.url, "CHEEPER_PING_SECONDS": "3600"}
@@ -307,6 +320,7 @@ def test_under_gunicorn_every_page_gets_every_cheep_once_and_1001_when_it_stops(
 
 @pytest.mark.skipif(os.name != "posix", reason="gunicorn runs on Linux and macOS only.")
 def test_under_gunicorn_the_one_link_printed_makes_the_instructor_on_every_worker(start_server, redis_server):
+    """Under gunicorn, the one link printed makes the instructor on every worker."""
     server = start_server(kind=Gunicorn, env={"WORKERS": "2", "CHEEPER_REDIS_URL": redis_server.url})
     assert wait_until(lambda: "/instructor?key=" in server.output())
     assert server.output().count("/instructor?key=") == 1
@@ -324,11 +338,13 @@ def test_under_gunicorn_the_one_link_printed_makes_the_instructor_on_every_worke
 
 
 def test_gunicorn_with_several_workers_and_no_redis_says_what_to_set(start_server):
+    """Gunicorn with several workers and no Redis says what to set."""
     server = start_server(kind=Gunicorn, env={"WORKERS": "2"}, wait=False)
     assert "CHEEPER_REDIS_URL=redis://localhost:6379/0" in server.wait_for_exit()
 
 
 def test_through_nginx_pages_on_two_workers_get_each_others_cheeps(two_workers, start_nginx):
+    """Through nginx, pages on two workers get each other's cheeps."""
     nginx = start_nginx(two_workers)
     # nginx takes turns between the workers: these four pages are two on each.
     pages = [page_through(nginx) for _ in range(4)]
@@ -345,6 +361,7 @@ def test_through_nginx_pages_on_two_workers_get_each_others_cheeps(two_workers, 
 
 
 def test_through_nginx_the_instructor_removes_a_cheep_from_the_pages_on_both_workers(two_workers, start_nginx):
+    """Through nginx, the instructor removes a cheep from the pages on both workers."""
     nginx = start_nginx(two_workers)
     key = instructor_link(two_workers[0]).split("key=")[1]
     instructor = Instructor(nginx, link=f"{nginx.url}/instructor?key={key}")
@@ -365,6 +382,7 @@ def test_through_nginx_the_instructor_removes_a_cheep_from_the_pages_on_both_wor
 def test_nginx_in_front_refuses_one_person_past_30_connections_or_a_flood_of_requests_with_429(
     start_server, start_nginx, tmp_path
 ):
+    """nginx in front refuses one person past 30 connections, or a flood of requests, with 429."""
     # Each worker allows a person 20 sockets: two allow 40. nginx counts for both.
     workers = [start_server(database=tmp_path / f"{n}.db", env=PEOPLE_BEHIND_A_PROXY) for n in range(2)]
     nginx = start_nginx(workers)

@@ -135,6 +135,7 @@ STREAMS = {
 @pytest.mark.parametrize("path", ["/ws", "/echo"])
 @pytest.mark.parametrize("start, stream", STREAMS.values(), ids=STREAMS.keys())
 def test_a_socket_sending_frames_without_pause_is_closed_with_1008_and_says_why(server, path, start, stream):
+    """A socket sending frames without pause is closed with 1008, saying why."""
     client = server.connect(path)
     client.sock.sendall(start + stream * 300)  # far past 100 at once
     code, reason = receive_close(client)
@@ -144,6 +145,7 @@ def test_a_socket_sending_frames_without_pause_is_closed_with_1008_and_says_why(
 
 @pytest.mark.parametrize("start, stream", STREAMS.values(), ids=STREAMS.keys())
 def test_a_bystanders_cheeps_arrive_while_one_laptop_streams_frames_as_fast_as_it_can(server, start, stream):
+    """A bystander's cheeps arrive while one laptop streams frames as fast as it can."""
     blob = stream * 1000
     address = socket_address(server)
 
@@ -162,6 +164,7 @@ def test_a_bystanders_cheeps_arrive_while_one_laptop_streams_frames_as_fast_as_i
 
 
 def test_a_connection_sending_thousands_of_requests_at_once_holds_no_one_up(server):
+    """A connection sending thousands of requests at once holds no one up."""
     request = b"GET /api/cheeps?since=999999999 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 
     def requests_without_waiting(attack):  # on one connection; the answers are read as they come
@@ -174,6 +177,7 @@ def test_a_connection_sending_thousands_of_requests_at_once_holds_no_one_up(serv
 
 
 def test_one_person_has_one_allowance_across_their_tabs_reloads_and_posts(server):
+    """One person has one allowance across their tabs, reloads and posts."""
     ada = as_person(11)
     started = time.monotonic()
     stored = 0
@@ -224,6 +228,7 @@ SLOW_REQUESTS = {  # (what is sent at once, what is then sent one byte at a time
 
 @pytest.mark.parametrize("at_once, byte_by_byte", SLOW_REQUESTS.values(), ids=SLOW_REQUESTS.keys())
 def test_a_connection_is_closed_when_its_request_does_not_arrive_whole_in_time(start_server, at_once, byte_by_byte):
+    """A connection is closed when its request does not arrive whole in time."""
     server = start_server(env={"CHEEPER_REQUEST_SECONDS": "1"})
     with socket.create_connection(("127.0.0.1", server.port)) as connection:
         connection.sendall(at_once)
@@ -244,6 +249,7 @@ def test_a_connection_is_closed_when_its_request_does_not_arrive_whole_in_time(s
 
 
 def test_a_request_that_takes_a_moment_still_gets_its_answer(start_server):
+    """A request that takes a moment still gets its answer."""
     server = start_server(env={"CHEEPER_REQUEST_SECONDS": "10"})
     with socket.create_connection(("127.0.0.1", server.port)) as connection:
         for byte in b"GET /api/cheeps?since=0 HTTP/1.1\r\nHost: 127.0.0.1\r\n":
@@ -257,6 +263,7 @@ def test_a_request_that_takes_a_moment_still_gets_its_answer(start_server):
     b"".join(b"X-%d: many\r\n" % n for n in range(120)),
 ], ids=["one of 20 KB", "120 of them"])
 def test_request_headers_past_16_kib_or_100_lines_get_431_with_a_reason(server, headers):
+    """Request headers past 16 KiB or 100 lines get 431 with a reason."""
     with socket.create_connection(("127.0.0.1", server.port)) as connection:
         status, reason = status_of(connection, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers + b"\r\n")
     assert status == "HTTP/1.1 431 Request Header Fields Too Large"
@@ -264,6 +271,7 @@ def test_request_headers_past_16_kib_or_100_lines_get_431_with_a_reason(server, 
 
 
 def test_one_address_holds_30_connections_at_most_and_a_newcomer_from_another_still_gets_in(start_server):
+    """One address holds 30 connections at most, and a newcomer from another still gets in."""
     server = start_server(env={**ONE_PERSON_PER_ADDRESS, **SILENCE_ALLOWED})
     laptop = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(30)]  # silent, all of them
     assert wait_until(lambda: held_by_server(server) >= 30, 30), "The server never took the 30 connections."
@@ -284,6 +292,7 @@ def test_one_address_holds_30_connections_at_most_and_a_newcomer_from_another_st
 
 
 def test_the_server_raises_its_file_limit_and_past_its_capacity_answers_503_at_once(start_server):
+    """The server raises its limit of open files, and past its capacity answers 503 at once."""
     # As a macOS shell leaves it, scaled down: few files allowed, though more may be asked for.
     server = start_server(env=SILENCE_ALLOWED, open_files=(100, 250))
     capacity = int(re.search(r"holds up to (\d+) connections", server.output())[1])

@@ -22,16 +22,19 @@ def refusal(server, **options):
 @pytest.mark.parametrize("origin", ["http://evil.example", "null", "http://127.0.0.1.evil.example",
                                     "https://localhost"])
 def test_a_socket_opened_by_a_page_of_another_site_is_refused_with_403(server, origin):
+    """A socket opened by a page of another site is refused with 403."""
     assert refusal(server, origin=origin) == 403
 
 
 def test_the_refusal_names_the_origin(server):
+    """The refusal names the origin."""
     with pytest.raises(websocket.WebSocketBadStatusException) as refused:
         server.connect(origin="http://evil.example")
     assert b"http://evil.example" in refused.value.resp_body
 
 
 def test_pages_of_the_app_itself_and_programs_without_an_origin_may_connect(server):
+    """Pages of the app itself, and programs without an origin, may connect."""
     own = server.url.removeprefix("http://")
     assert refusal(server, origin=f"http://{own}") is None
     assert refusal(server, origin=f"https://{own}") is None  # the same app behind https
@@ -39,6 +42,7 @@ def test_pages_of_the_app_itself_and_programs_without_an_origin_may_connect(serv
 
 
 def test_allowed_origins_can_be_named_in_cheeper_allowed_origins(start_server):
+    """Allowed origins can be named in CHEEPER_ALLOWED_ORIGINS."""
     server = start_server(env={"CHEEPER_ALLOWED_ORIGINS": "https://cheeper.example http://localhost:8000"})
     assert refusal(server, origin="https://cheeper.example") is None
     assert refusal(server, origin="http://localhost:8000") is None
@@ -48,6 +52,7 @@ def test_allowed_origins_can_be_named_in_cheeper_allowed_origins(start_server):
 @pytest.mark.parametrize("host", ["evil.example", "evil.example:{port}", "127.0.0.1.evil.example:{port}",
                                   "localhost.evil.example"])
 def test_a_name_the_server_does_not_answer_to_gets_400_over_http_and_on_the_upgrade(server, host):
+    """A host name the server does not answer to gets 400, over HTTP and on the upgrade."""
     # DNS rebinding: another site's name made to point at this computer. Its pages
     # have an Origin that matches their Host, so the Origin check alone lets them in.
     host = host.format(port=server.port)
@@ -57,6 +62,7 @@ def test_a_name_the_server_does_not_answer_to_gets_400_over_http_and_on_the_upgr
 
 
 def test_the_server_answers_to_ip_addresses_localhost_and_the_names_in_cheeper_allowed_hosts(start_server):
+    """The server answers to IP addresses, localhost and the names in CHEEPER_ALLOWED_HOSTS."""
     server = start_server(env={"CHEEPER_ALLOWED_HOSTS": "cheeper.example"})
     port = server.port
     # As typed by someone in the room at HOST=0.0.0.0, and as nginx passes it on.
@@ -67,6 +73,7 @@ def test_the_server_answers_to_ip_addresses_localhost_and_the_names_in_cheeper_a
 
 
 def test_a_refused_socket_disturbs_no_one(server, connect):
+    """A refused socket disturbs no one."""
     bystander = connect()
     assert refusal(server, origin="http://evil.example") == 403
     text = unique()
@@ -76,6 +83,7 @@ def test_a_refused_socket_disturbs_no_one(server, connect):
 
 @pytest.mark.parametrize("path", ["/", "/api/cheeps", "/static/cheeper.js", "/no-such-page"])
 def test_every_response_allows_only_the_apps_own_scripts_and_sockets(server, path):
+    """Every response allows only the app's own scripts and sockets."""
     response = requests.get(server.url + path)
     policy = dict(
         directive.strip().split(" ", 1) for directive in response.headers["Content-Security-Policy"].split(";")
@@ -87,6 +95,7 @@ def test_every_response_allows_only_the_apps_own_scripts_and_sockets(server, pat
 
 
 def test_a_page_on_another_site_cannot_open_the_socket_in_a_real_browser(server, browser):
+    """A page on another site cannot open the socket, in a real browser."""
     page = browser.new_page()
     try:
         # A page served from a made-up site, visited by someone who also uses Cheeper.

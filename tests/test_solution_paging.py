@@ -25,6 +25,7 @@ def numbered(numbers):
 
 
 def test_the_page_shows_the_newest_50_and_links_to_older_pages_that_work_without_javascript(feed_of_120):
+    """The page shows the newest 50 cheeps and links to older pages that work without JavaScript."""
     server, seen, address = feed_of_120, [], "/"
     while address:
         page = get_page(server, address)
@@ -44,6 +45,7 @@ def older_link(page):
 
 
 def test_the_api_gives_the_newest_page_then_older_ones_through_its_link_header(feed_of_120):
+    """The API gives the newest page, then older ones through its Link header."""
     pages = pages_of(feed_of_120, "/api/cheeps")
     assert [texts(page) for page in pages] == [
         numbered(range(120, 70, -1)), numbered(range(70, 20, -1)), numbered(range(20, 0, -1))
@@ -52,6 +54,7 @@ def test_the_api_gives_the_newest_page_then_older_ones_through_its_link_header(f
 
 @pytest.mark.parametrize("limit", [1, 7, 120, LONGEST_PAGE])
 def test_pages_of_any_size_hold_every_cheep_once_forwards_and_backwards(feed_of_120, limit):
+    """Pages of any size hold every cheep once, forwards and backwards."""
     forwards = pages_of(feed_of_120, f"/api/cheeps?since=0&limit={limit}")
     backwards = pages_of(feed_of_120, f"/api/cheeps?before=121&limit={limit}")
     assert all(len(page) <= limit for page in forwards + backwards)
@@ -60,6 +63,7 @@ def test_pages_of_any_size_hold_every_cheep_once_forwards_and_backwards(feed_of_
 
 
 def test_a_catch_up_answers_one_page_and_says_when_more_were_missed(feed_of_120):
+    """A catch-up answers one page, and says when more were missed."""
     newest = newest_id(feed_of_120)
     a_few = requests.get(feed_of_120.url + "/api/cheeps", params={"since": newest - 10})
     assert texts(a_few.json()) == numbered(range(111, 121))
@@ -85,6 +89,7 @@ def test_a_catch_up_answers_one_page_and_says_when_more_were_missed(feed_of_120)
     ],
 )
 def test_a_page_asked_for_wrongly_is_refused_with_the_reason(server, query, reason):
+    """A page asked for wrongly is refused with the reason."""
     response = requests.get(f"{server.url}/api/cheeps?{query}")
     assert response.status_code == 400, response.text[:200]
     assert set(response.json()) == {"type", "message"} and response.json()["type"] == "error"
@@ -93,12 +98,14 @@ def test_a_page_asked_for_wrongly_is_refused_with_the_reason(server, query, reas
 
 @pytest.mark.parametrize("query", ["before=abc", "before=1.5", "before=%C2%B2"])
 def test_an_older_page_asked_for_wrongly_is_refused_with_the_reason(server, query):
+    """An older page asked for wrongly is refused with the reason."""
     response = requests.get(f"{server.url}/?{query}")
     assert response.status_code == 400
     assert '"before" must be a cheep id' in response.text
 
 
 def test_a_feed_of_exactly_two_pages_has_no_third(start_feed):
+    """A feed of exactly two pages has no third."""
     server = start_feed(100)
     first = get_page(server, "/")
     assert older_link(first) == "/?before=51"
@@ -110,6 +117,7 @@ def test_a_feed_of_exactly_two_pages_has_no_third(start_feed):
 
 
 def test_an_empty_feed_and_ids_at_either_end_answer_a_page_or_nothing(start_feed):
+    """An empty feed, and ids at either end, answer a page or nothing."""
     empty = start_feed(0)
     assert pages_of(empty, "/api/cheeps") == [[]]
     assert get_page(empty, "/").select("#feed > li") == [] and older_link(get_page(empty, "/")) is None

@@ -34,6 +34,7 @@ def connection_ends(client, within=WAIT):
 
 
 def test_a_client_that_stops_reading_holds_up_no_one_and_is_dropped(server, connect):
+    """A client that stops reading holds up no one, and is dropped."""
     # A small receive window, so that the stalled client's share of the network fills up soon.
     stalled = connect(sockopt=[(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)])
     bystander = connect()
@@ -48,6 +49,7 @@ def test_a_client_that_stops_reading_holds_up_no_one_and_is_dropped(server, conn
 
 @pytest.mark.parametrize("path", ["/ws", "/echo"])
 def test_a_client_that_stops_answering_pings_is_dropped_and_one_that_answers_stays(start_server, path):
+    """A client that stops answering pings is dropped, and one that answers stays."""
     # Pings every 0.5 s: a client silent for 1 s is dropped. (Shorter, and a busy
     # machine that leaves the answering client unscheduled that long drops it too.)
     server = start_server(env={"CHEEPER_PING_SECONDS": "0.5"})
@@ -62,6 +64,7 @@ def test_a_client_that_stops_answering_pings_is_dropped_and_one_that_answers_sta
 @pytest.mark.skipif(os.name != "posix", reason="Only POSIX systems send SIGTERM and Ctrl+C signals.")
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM], ids=["Ctrl+C", "SIGTERM"])
 def test_stopping_the_server_closes_every_socket_with_1001_and_no_traceback(start_server, how):
+    """Stopping the server closes every socket with 1001, and no traceback."""
     server = start_server()
     clients = [server.connect() for _ in range(3)]
     output = server.stop(close_sockets=False, how=how)
@@ -71,12 +74,14 @@ def test_stopping_the_server_closes_every_socket_with_1001_and_no_traceback(star
 
 
 def test_a_close_without_a_code_gets_a_normal_goodbye(connect):
+    """A close without a code gets a normal goodbye."""
     client = connect()  # a browser's socket.close(), with no code, sends such a frame
     client.sock.sendall(frame(CLOSE))
     assert receive_close(client) == (1000, "")
 
 
 def test_many_clients_cheeping_at_once_lose_nothing_and_all_see_one_order(start_server):
+    """Many clients cheeping at once lose nothing, and all see one order."""
     server = start_server()
     clients = [server.connect() for _ in range(15)]
     texts = [unique(f"{n} from {i}") for n in range(8) for i in range(len(clients))]

@@ -97,6 +97,7 @@ class PageLikeClient(threading.Thread):
 def test_a_crowd_a_restart_and_a_crash_lose_no_cheep_store_none_twice_and_every_feed_is_the_database(
     start_server,
 ):
+    """A crowd, a restart and a crash lose no cheep and store none twice, and every feed is the database."""
     server = start_server(env={"CHEEPER_SOCKETS_PER_ADDRESS": str(CLIENTS)})
     clients = [PageLikeClient(server, index) for index in range(CLIENTS)]
     for client in clients:

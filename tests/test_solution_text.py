@@ -108,6 +108,8 @@ REFUSED = {
 def test_text_that_shows_something_else_is_refused_with_its_reason_and_not_stored(
     server, connect, way, field, value, reason
 ):
+    """Text that would show something other than what was written is refused with its reason, and not
+    stored."""
     before = newest_id(server)
     fields = {"name": "Ada", "cheep": "hello", field: value}
     answer = way(server, connect, fields["name"], fields["cheep"])
@@ -140,6 +142,7 @@ ACCEPTED = {
 @pytest.mark.parametrize("way", WAYS.values(), ids=WAYS.keys())
 @pytest.mark.parametrize("text", ACCEPTED.values(), ids=ACCEPTED.keys())
 def test_real_text_in_many_scripts_is_stored_in_nfc_and_trimmed(server, connect, way, text):
+    """Real text in many scripts is stored in NFC, and trimmed."""
     written = unicodedata.normalize("NFC", text).strip()
     before = newest_id(server)
     answer = way(server, connect, text[:NAME_LIMIT], text)
@@ -150,6 +153,7 @@ def test_real_text_in_many_scripts_is_stored_in_nfc_and_trimmed(server, connect,
 
 
 def test_an_accent_sent_apart_comes_back_joined_to_its_letter(server, connect):
+    """An accent sent apart from its letter comes back joined to it."""
     client = connect()
     before = newest_id(server)
     send_cheep(client, "Rene\u0301", "Cafe\u0301 au lait")
@@ -170,6 +174,7 @@ LONGEST = {  # what a reader sees as 32 or 76 characters, however many code poin
 
 @pytest.mark.parametrize("name, cheep", LONGEST.values(), ids=LONGEST.keys())
 def test_the_limits_count_the_characters_a_reader_sees(server, name, cheep):
+    """The limits count the characters a reader sees."""
     response = post_json(server, name, cheep)
     assert response.status_code == 201, response.text[:200]
     assert response.json()["cheep"] == unicodedata.normalize("NFC", cheep)
@@ -207,6 +212,7 @@ def post_as_utf8(server, name, cheep):
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=st.just("Ada") | texts, cheep=st.just("hello") | texts)  # often one at a time
 def test_any_text_is_refused_with_a_reason_or_stored_exactly_as_written(server, name, cheep):
+    """Any text is refused with a reason, or stored exactly as written."""
     before = newest_id(server)
     response = post_as_utf8(server, name, cheep)
     expected = as_stored(name, NAME_LIMIT), as_stored(cheep, CHEEP_LIMIT)
@@ -229,6 +235,7 @@ def test_any_text_is_refused_with_a_reason_or_stored_exactly_as_written(server, 
 
 
 def test_a_run_of_spaces_is_stored_as_one_so_that_no_cheep_fakes_a_line_of_its_own(server):
+    """A run of spaces is stored as one, so that no cheep fakes a line of its own."""
     # A page shows a run of ordinary spaces as one, but not wide ones: 40 of them would
     # push "Grace: …" onto a line of its own, as if Grace had cheeped it.
     response = post_json(server, "Mallory", "Hi" + "\u3000" * 40 + "Grace: I owe Mallory 100 euros")

@@ -10,6 +10,7 @@ pytestmark = pytest.mark.stage("step0_request_response")
 
 
 def test_the_page_has_a_form_for_a_name_and_a_cheep_of_76_characters(server):
+    """The page has a form for a name and a cheep of 76 characters."""
     form = get_page(server).find("form", action="/api/cheep")
     assert form is not None, "No <form action=\"/api/cheep\"> on the page."
     assert form.get("method", "get").lower() == "post"
@@ -20,12 +21,14 @@ def test_the_page_has_a_form_for_a_name_and_a_cheep_of_76_characters(server):
 
 
 def test_posting_a_cheep_redirects_back_to_the_page_with_303(server):
+    """Posting a cheep redirects back to the page with 303."""
     response = post_cheep(server, "Ada", unique(), allow_redirects=False)
     assert response.status_code == 303, f"POST /api/cheep answered {response.status_code}, not 303 (See Other)."
     assert urlparse(response.headers["Location"]).path == "/"
 
 
 def test_the_feed_shows_every_cheep_newest_first(server):
+    """The feed shows every cheep, newest first."""
     first, second = unique("first"), unique("second")
     posted = [post_cheep(server, "Ada", first), post_cheep(server, "Grace", second)]
     text = get_page(server).get_text()
@@ -35,6 +38,7 @@ def test_the_feed_shows_every_cheep_newest_first(server):
 
 
 def test_names_and_cheeps_are_shown_as_text_not_as_html(server):
+    """Names and cheeps are shown as text, not as HTML."""
     marker = unique("bold")
     post_cheep(server, "<i>Mallory</i>", f"<b>{marker}</b>")
     html = requests.get(server.url + "/").text
@@ -46,6 +50,7 @@ def test_names_and_cheeps_are_shown_as_text_not_as_html(server):
 def test_the_database_is_created_on_first_start_and_keeps_cheeps_across_a_restart(
     start_server, tmp_path
 ):
+    """The database is created on first start and keeps the cheeps across a restart."""
     database = tmp_path / "new" / "cheeps.db"
     database.parent.mkdir()
     server = start_server(database=database)
@@ -73,12 +78,14 @@ def why_not_shown(server, cheep, posted, when="after it was posted"):
 
 
 def test_ctrl_c_stops_the_server_without_a_traceback(start_server):
+    """Ctrl+C stops the server without a traceback."""
     server = start_server()
     output = server.stop()
     assert "Traceback" not in output, f"Ctrl+C made the server print a traceback:\n{output}"
 
 
 def test_a_port_in_use_is_explained_not_a_traceback(server_on_a_taken_port):
+    """A port in use is explained, not a traceback."""
     server = server_on_a_taken_port
     output = server.output()
     assert server.process.returncode != 0

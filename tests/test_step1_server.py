@@ -31,12 +31,14 @@ def echo(client, text):
 
 
 def test_echo_answers_a_message(connect):
+    """/echo answers a message."""
     reply = echo(connect("/echo"), "hello")
     assert reply != "", "/echo closed the connection as soon as it opened."
     assert reply == "hello"
 
 
 def test_echo_keeps_answering(connect):
+    """/echo keeps answering."""
     client = connect("/echo")
     assert echo(client, "hello") != "", "/echo closed the connection as soon as it opened."
     for text in ("and again", '{"json": true}'):
@@ -46,6 +48,7 @@ def test_echo_keeps_answering(connect):
 
 
 def test_ws_stays_open_after_the_handshake(server, connect):
+    """/ws stays open after the handshake."""
     if not still_listening(connect()):
         # gevent-websocket opens any socket before Flask looks for its route: ask over HTTP.
         if requests.get(server.url + "/ws").status_code == 404:
@@ -55,12 +58,14 @@ def test_ws_stays_open_after_the_handshake(server, connect):
 
 
 def test_ws_keeps_listening_after_a_cheep(start_server):
+    """/ws keeps listening after a cheep."""
     client = start_server().connect()  # alone on its server: nothing else can break it
     send_cheep(client, "Ada", unique())
     assert still_listening(client), "/ws closed the connection after the first message."
 
 
 def test_a_cheep_reaches_every_connected_client_sender_included(connect):
+    """A cheep reaches every connected client, the sender included."""
     clients = {"sender": connect(), "second client": connect(), "third client": connect()}
     text = unique()
     send_cheep(clients["sender"], "Ada", text)
@@ -78,6 +83,7 @@ def test_a_cheep_reaches_every_connected_client_sender_included(connect):
 
 
 def test_a_broadcast_cheep_has_the_protocols_shape(connect):
+    """A broadcast cheep has the protocol's shape."""
     client = connect()
     text = unique()
     send_cheep(client, "Ada", text)
@@ -95,6 +101,7 @@ def test_a_broadcast_cheep_has_the_protocols_shape(connect):
 
 
 def test_every_stored_cheep_gets_a_larger_id(connect):
+    """Every stored cheep gets a larger id."""
     client = connect()
     ids = []
     for _ in range(5):
@@ -104,6 +111,7 @@ def test_every_stored_cheep_gets_a_larger_id(connect):
 
 
 def test_a_cheep_sent_over_the_socket_is_stored(server, connect):
+    """A cheep sent over the socket is stored."""
     text = unique()
     client = connect()
     send_cheep(client, "Ada", text)
@@ -112,6 +120,7 @@ def test_a_cheep_sent_over_the_socket_is_stored(server, connect):
 
 
 def test_a_posted_cheep_is_sent_to_every_socket_too(server, connect):
+    """A posted cheep is sent to every socket too."""
     clients = [connect(), connect()]
     text = unique("posted")
     post_cheep(server, "Grace", text)
@@ -131,6 +140,7 @@ def vanish(client):
 
 @pytest.mark.parametrize("leave", [close_politely, vanish])
 def test_a_client_that_leaves_does_not_stop_later_broadcasts(connect, leave):
+    """A client that leaves does not stop later broadcasts."""
     sender, leaving, other, leaving_too = connect(), connect(), connect(), connect()
     leave(leaving)
     leave(leaving_too)
@@ -142,6 +152,7 @@ def test_a_client_that_leaves_does_not_stop_later_broadcasts(connect, leave):
 
 
 def test_a_message_that_is_not_json_keeps_the_connection_and_the_server(server, connect):
+    """A message that is not JSON keeps the connection and the server going."""
     sender, other = connect(), connect()
     sender.send("this is not JSON {")
     text = unique()
@@ -157,6 +168,7 @@ def test_a_message_that_is_not_json_keeps_the_connection_and_the_server(server, 
 
 
 def test_a_plain_http_get_of_ws_is_a_400_with_a_sentence_not_a_traceback(server):
+    """A plain HTTP GET of /ws is a 400 with a sentence, not a traceback."""
     response = requests.get(server.url + "/ws")
     assert response.status_code == 400
     assert "websocket" in response.text.lower(), response.text
@@ -165,6 +177,7 @@ def test_a_plain_http_get_of_ws_is_a_400_with_a_sentence_not_a_traceback(server)
 
 
 def test_ctrl_c_stops_the_server_while_sockets_are_open(start_server):
+    """Ctrl+C stops the server while sockets are open."""
     server = start_server()
     server.connect()
     server.connect("/echo")
@@ -174,4 +187,5 @@ def test_ctrl_c_stops_the_server_while_sockets_are_open(start_server):
 
 
 def test_a_port_in_use_says_how_to_pick_another(server_on_a_taken_port):
+    """A port in use says how to pick another."""
     assert "PORT" in server_on_a_taken_port.output(), server_on_a_taken_port.output()

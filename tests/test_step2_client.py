@@ -34,6 +34,7 @@ def fetch(server, url):
 
 
 def test_the_page_loads_nothing_from_another_host(server):
+    """The page loads nothing from another host."""
     for url in page_resources(server):
         parsed = urlparse(url)
         assert not parsed.scheme and not parsed.netloc, f"The page loads {url} from elsewhere."
@@ -41,6 +42,7 @@ def test_the_page_loads_nothing_from_another_host(server):
 
 
 def test_the_page_loads_jquery_from_the_app_itself(server):
+    """The page loads jQuery from the app itself."""
     jquery = [url for url in page_resources(server) if "jquery" in url.lower()]
     assert jquery, "The page loads no jQuery."
     content = fetch(server, jquery[0]).content
@@ -50,6 +52,7 @@ def test_the_page_loads_jquery_from_the_app_itself(server):
 
 
 def test_the_pages_own_scripts_and_styles_name_no_host(server):
+    """The page's own scripts and styles name no host."""
     own = [url for url in page_resources(server) if "jquery" not in url.lower()]
     assert any(url.endswith(".js") for url in own), "The page has no script of its own."
     for url in own:

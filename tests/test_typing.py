@@ -50,6 +50,7 @@ def typing_in(messages):
 
 
 def test_typing_reaches_every_other_socket_and_never_comes_back_to_the_typist(connect):
+    """Typing reaches every other socket, and never comes back to the typist."""
     typist, others = connect(), {"second client": connect(), "third client": connect()}
     name = unique("Grace")
     send_typing(typist, name)
@@ -72,6 +73,7 @@ def test_typing_reaches_every_other_socket_and_never_comes_back_to_the_typist(co
 
 
 def test_a_typing_message_is_never_stored(server, connect):
+    """A typing message is never stored."""
     typist, other = connect(), connect()
     shown_before = len(get_page(server).select("#feed > li"))
     name = unique("Grace")
@@ -95,6 +97,7 @@ BAD_TYPING = [
 
 
 def test_a_typing_message_without_a_proper_name_reaches_nobody_and_breaks_nothing(connect):
+    """A typing message without a proper name reaches nobody and breaks nothing."""
     typist, other = connect(), connect()
     name = unique("Grace")
     try:

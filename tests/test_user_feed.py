@@ -59,6 +59,7 @@ def next_cheeps(client, count, whose):
 
 
 def test_the_page_of_a_name_shows_only_its_cheeps_newest_first(server):
+    """The page of a name shows only its cheeps, newest first."""
     ada, grace = person("Ada"), person("Grace")
     first, by_grace, then = unique("first"), unique("by Grace"), unique("then")
     post_cheep(server, ada, first)
@@ -72,12 +73,14 @@ def test_the_page_of_a_name_shows_only_its_cheeps_newest_first(server):
 
 
 def test_a_name_with_no_cheeps_yet_gets_an_empty_page_not_a_404(server):
+    """A name with no cheeps yet gets an empty page, not a 404."""
     newcomer = person("Newcomer")
     shown = cheeps_shown(persons_page(server, newcomer))
     assert shown == [], f"The page of a name that never cheeped shows {len(shown)} cheeps, the first {shown[0]!r}."
 
 
 def test_a_name_with_spaces_signs_or_accents_has_its_page_through_percent_encoding(server):
+    """A name with spaces, signs or accents has its page, through percent-encoding."""
     for name in (person("Ada Lovelace"), person("Zoë Ä 字"), person("A&B=C+D?#%")):
         text = unique()
         post_cheep(server, name, text)
@@ -86,6 +89,7 @@ def test_a_name_with_spaces_signs_or_accents_has_its_page_through_percent_encodi
 
 
 def test_each_name_in_the_feed_links_to_the_page_of_that_name(server):
+    """Each name in the feed links to the page of that name."""
     for name in (person("Zoë Lovelace"), person("A&B=C+D?#%")):
         text = unique("linked")
         post_cheep(server, name, text)
@@ -103,6 +107,7 @@ def test_each_name_in_the_feed_links_to_the_page_of_that_name(server):
 
 
 def test_the_page_of_a_name_links_back_to_the_whole_feed(server):
+    """The page of a name links back to the whole feed."""
     page = persons_page(server, person("Ada"))
     home = server.url + "/"
     links = [a["href"] for a in page.find_all("a", href=True)]
@@ -110,6 +115,7 @@ def test_the_page_of_a_name_links_back_to_the_whole_feed(server):
 
 
 def test_a_name_too_long_is_refused_with_a_reason_on_the_page_and_the_socket(server, connect):
+    """A name too long is refused with a reason, on the page and on the socket."""
     name = "A" * 200
     response = requests.get(server.url + page_of(name))
     assert 400 <= response.status_code < 500, f"The page of a name of 200 characters answered {response.status_code}."
@@ -136,6 +142,7 @@ def refusal(client):
 
 
 def test_a_live_cheep_reaches_the_sockets_of_its_name_and_no_other(server, connect):
+    """A live cheep reaches the sockets of its name, and no other."""
     # A + and an & in a name: the socket's address must encode them, or the server reads another name.
     ada, grace = person("Ada+Lovelace"), person("Grace & Zoë")
     adas, graces = connect(socket_of(ada)), connect(socket_of(grace))
@@ -151,6 +158,7 @@ def test_a_live_cheep_reaches_the_sockets_of_its_name_and_no_other(server, conne
 
 
 def test_a_socket_at_ws_with_no_name_still_gets_every_cheep(server, connect):
+    """A socket at /ws with no name still gets every cheep."""
     everyone, adas = connect(), connect(socket_of(person("Ada")))
     texts = [unique("by Ada"), unique("by Grace")]
     post_cheep(server, person("Ada"), texts[0])
@@ -161,6 +169,7 @@ def test_a_socket_at_ws_with_no_name_still_gets_every_cheep(server, connect):
 
 @pytest.mark.parametrize("leave", [close_politely, vanish])
 def test_when_one_page_of_a_name_leaves_its_other_pages_still_get_its_cheeps(server, connect, leave):
+    """When one page of a name leaves, its other pages still get its cheeps."""
     ada = person("Ada")
     leaving, staying, everyone = connect(socket_of(ada)), connect(socket_of(ada)), connect()
     leave(leaving)

@@ -28,6 +28,15 @@ from workshop.answers import DoesNotApply, answer_command, make_answer
 from workshop.stages import NAMES, STAGES, folder_of, is_exercise, stage_index
 
 
+# Written into every workspace: git ignores the whole folder, whatever it is named, so
+# the project's `git status` and its tests leave the learner's own work alone.
+YOUR_OWN = """\
+# Your own app, made by `make workspace`: git leaves this whole folder out of the
+# project. To keep it in a git repository of your own, delete this file.
+*
+"""
+
+
 def make_workspace(stage, folder):
     if folder.exists():
         sys.exit(
@@ -41,6 +50,7 @@ def make_workspace(stage, folder):
             sys.exit(str(error))
     else:
         shutil.copytree(folder_of(stage), folder, ignore=shutil.ignore_patterns("*.db*", "__pycache__"))
+    (folder / ".gitignore").write_text(YOUR_OWN)
     print(f"{folder} is now a copy of {NAMES[stage]}: your own app, to change as the lesson says.")
     app = "" if folder.name == "workspace" else f" APP={folder.name}"
     print(f"Run it with 'make run{app}', and check it with 'make check STEP=<the step you are on>{app}'.")

@@ -4,6 +4,7 @@ The stage's own test suite does the checking (pytest, run against the folder);
 this turns its results into a short report: each promise kept or not, and for
 each one not kept, the likely cause and where the lesson covers it.
 """
+import ast
 import os
 import re
 import subprocess
@@ -20,14 +21,6 @@ from workshop.stages import LESSONS, NAMES, ROOT, STAGES, TITLES, base_of, kept_
 from workshop.starting import why_it_does_not_start
 
 
-# Words a test's name cannot spell.
-SPELLING = {"ctrl c": "Ctrl+C", "ws": "/ws", "json": "JSON", "html": "HTML", "http": "HTTP",
-            "protocols": "protocol's", "apps": "app's", "pages own": "page's own", "echo": "/echo",
-            "jquery": "jQuery", "javascript": "JavaScript", "cheeps db": "cheeps.db",
-            "browsers": "browser's", "idempotency key": "Idempotency-Key", "kib": "KiB",
-            "bystanders": "bystander's", "instructors": "instructor's", "learners": "learner's", "cheeper allowed hosts": "CHEEPER_ALLOWED_HOSTS", "ip": "IP"}
-
-
 @dataclass
 class Promise:
     test: str  # the test function's name
@@ -36,22 +29,39 @@ class Promise:
     output: str = ""  # what the app's servers and pages printed, for the crashes
     failed_cases: list = field(default_factory=list)
     skip_reason: str = ""
+    sentence: str = ""  # the promise in words: the first sentence of the test's docstring
 
-    @property
-    def sentence(self):
-        words = self.test.removeprefix("test_").replace("_", " ")
-        for word, spelled in SPELLING.items():
-            words = re.sub(rf"\b{word}\b", spelled, words)
-        return words[0].upper() + words[1:]
+    def __post_init__(self):
+        if not self.sentence:  # a test without a docstring: its name, in words
+            words = self.test.removeprefix("test_").replace("_", " ")
+            self.sentence = words[0].upper() + words[1:]
+
+
+def promise_sentences(test_file):
+    """{test function's name: the promise it checks, in words} for the tests of a file
+    that have a docstring. The promise is the docstring's first sentence, without its
+    full stop, as the report lists it."""
+    code = ast.parse(Path(test_file).read_text(encoding="utf-8"))
+    tests = [node for node in code.body if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")]
+    return {test.name: first_sentence(ast.get_docstring(test)).removesuffix(".")
+            for test in tests if ast.get_docstring(test)}
+
+
+def first_sentence(docstring):
+    """The docstring's first sentence on one line: up to the first full stop that ends a
+    word ("cheeps.db" does not end one), or its whole first paragraph if none does."""
+    paragraph = " ".join(docstring.split("\n\n")[0].split())
+    return re.match(r"(.+?\.)(?=\s|$)|.*", paragraph).group()
 
 
 def promise_files(stage):
     """The test files that hold the promises of this stage and the ones it builds on,
     earliest stage first: each file says its stage (workshop.stages.marked_stage)."""
     kept = kept_stages(stage)
-    files = [(kept.index(marked), str(file)) for file in sorted(ROOT.glob("tests/test_*.py"))
+    # A stage's HTTP and WebSocket promises before its browser's.
+    files = [(kept.index(marked), "test_browser_" in file.name, str(file)) for file in sorted(ROOT.glob("tests/test_*.py"))
              if (marked := marked_stage(file)) in kept]
-    return [file for _, file in sorted(files)]
+    return [file for *_, file in sorted(files)]
 
 
 def section_tests(stage, section):
@@ -69,17 +79,25 @@ def section_tests(stage, section):
     return tests
 
 
+# A check of more files than this runs two files at a time, each in its own pytest-xdist worker.
+BIG_CHECK = 8
+FILES_AT_ONCE = 2
+
+
 def run_suite(app, stage, verbose=False, only=None):
     """Run the stage's tests against the app folder (or only the tests named); return
     its promises in order."""
+    tests = only or promise_files(stage)
     with tempfile.TemporaryDirectory() as scratch:
         results = Path(scratch) / "results.xml"
         command = [
-            sys.executable, "-m", "pytest", *(only or promise_files(stage)), "-m", "not soak and not many_workers",
+            sys.executable, "-m", "pytest", *tests, "-m", "not soak and not many_workers",
             f"--junitxml={results}", "-p", "no:cacheprovider",
             # Keep what a failed test printed, the servers' output included.
             "-o", "junit_logging=all", "-o", "junit_log_passing_tests=true",
         ]
+        if len(tests) > BIG_CHECK:  # the solution's: its tests mostly wait on servers and browsers
+            command += ["-n", str(FILES_AT_ONCE), "--dist", "loadfile"]
         if not verbose:
             command += ["-q", "--tb=no", "--no-header", "-p", "no:warnings"]
         env = {**os.environ, "CHEEPER_APP": str(app), "CHEEPER_STAGE": NAMES[stage]}
@@ -87,14 +105,21 @@ def run_suite(app, stage, verbose=False, only=None):
         finished = subprocess.run(command, cwd=ROOT, env=env, text=True, **quiet)
         if not results.exists():
             sys.exit(f"The tests could not run:\n{finished.stderr or ''}")
-        return read_results(results, Path(app).name)
+        # Each promise in words, from its test's docstring, in the files that ran.
+        files = dict.fromkeys(test.split("::")[0] for test in tests)
+        sentences = {name: sentence for file in files for name, sentence in promise_sentences(ROOT / file).items()}
+        promises = read_results(results, Path(app).name, sentences)
+    # In the order the files say them, whichever finished first.
+    order = list(sentences)
+    return sorted(promises, key=lambda promise: order.index(promise.test) if promise.test in order else len(order))
 
 
-def read_results(path, app_name):
+def read_results(path, app_name, sentences):
+    """The promises in the JUnit XML results, each with its sentence ({test's name: sentence})."""
     promises = {}
     for case in ElementTree.parse(path).iter("testcase"):
         test, _, case_id = case.get("name").partition("[")
-        promise = promises.setdefault(test, Promise(test))
+        promise = promises.setdefault(test, Promise(test, sentence=sentences.get(test, "")))
         problem = case.find("failure")
         if problem is None:
             problem = case.find("error")

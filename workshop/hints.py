@@ -19,11 +19,16 @@ from workshop.stages import LESSONS, ROOT, stage_index
 class Hint:
     key: str
     says: str
-    lesson: int  # the stage whose lesson page covers it (an index into STAGES)
+    stage: str  # the stage whose lesson page covers it, by name: "step1_server", "rooms"
     section: str  # the heading of that section
     tests: tuple = ()
     evidence: str = ""  # a regular expression
     first: bool = False
+
+    @property
+    def lesson(self):
+        """The stage's number, for the report's order (workshop/stages.py)."""
+        return stage_index(self.stage)
 
     def seen_in(self, printed):
         """Whether what a failure printed holds this hint's evidence."""
@@ -36,14 +41,14 @@ HINTS = [
         "send-json",
         "The server sends the clients something other than JSON text. Turn the cheep into "
         "a string with json.dumps({...}) and send that string: websocket.send(a_dict) fails.",
-        1, "The JSON protocol",
+        "step1_server", "The JSON protocol",
         evidence=r"message = bytes\(message\)[\s^]*TypeError|binary frame|which is not JSON",
     ),
     Hint(
         "invalid-json",
         "One message that was not JSON broke the connection: put json.loads() in "
         "try/except ValueError, and continue the loop.",
-        1, "The JSON protocol",
+        "step1_server", "The JSON protocol",
         tests=("test_a_message_that_is_not_json_keeps_the_connection_and_the_server",),
         evidence=r"JSONDecodeError|After a message that was not JSON",
     ),
@@ -52,7 +57,7 @@ HINTS = [
         "After a client left, the broadcast broke for the others. Remove a socket from the "
         "set when its loop ends (try: ... finally: clients.discard(websocket)), and in "
         "broadcast() catch WebSocketError around send(), so one dead socket cannot stop it.",
-        1, "When a client leaves",
+        "step1_server", "When a client leaves",
         tests=("test_a_client_that_leaves_does_not_stop_later_broadcasts",),
         # A broadcast that stopped part way: the sender's socket closed, or some
         # clients got the cheep and others did not.
@@ -65,14 +70,14 @@ HINTS = [
         "no-ws-route",
         "Nothing answers at /ws (or /echo) yet: add @app.route(\"/ws\", websocket=True) and its view, "
         "with the path spelt just so.",
-        1, "The set of sockets", evidence=r"Handshake status 404|there is no /ws route", first=True,
+        "step1_server", "The set of sockets", evidence=r"Handshake status 404|there is no /ws route", first=True,
     ),
     Hint(
         "not-gevent",
         "The WebSocket handshake was refused: the app is not served by gevent-websocket. "
         "At the end of server.py, serve it with WSGIServer((HOST, PORT), app, "
         "handler_class=WebSocketHandler), not with app.run() or flask run.",
-        1, "Serving with gevent", evidence=r"Handshake status \d+|No WebSocket here", first=True,
+        "step1_server", "Serving with gevent", evidence=r"Handshake status \d+|No WebSocket here", first=True,
     ),
     Hint(
         "websocket-flag",
@@ -80,7 +85,7 @@ HINTS = [
         '@app.route("/ws", websocket=True)? Without it Flask refuses the WebSocket request (Werkzeug\'s '
         'WebsocketMismatch). And does ws() read the socket as request.environ.get("wsgi.websocket"), '
         "spelt just so?",
-        1, "The websocket=True landmine",
+        "step1_server", "The websocket=True landmine",
         tests=("test_ws_stays_open_after_the_handshake",),
         evidence=r"closed the connection as soon as it opened", first=True,
     ),
@@ -89,7 +94,7 @@ HINTS = [
         "The connection closes after one message: the view returns after its first "
         "receive(). Keep it open with a loop: while True, receive a message, stop when it "
         "is None, and handle it.",
-        1, "The receive loop",
+        "step1_server", "The receive loop",
         tests=("test_ws_keeps_listening_after_a_cheep",),
         evidence=r"closed the connection (after the first message|instead of answering)",
         first=True,
@@ -98,7 +103,7 @@ HINTS = [
         "none-ends-the-loop",
         "json.loads() got None: receive() returns None once the client has closed the connection, "
         "and the loop went on. End the loop then, before json.loads(): if message is None: break.",
-        1, "The receive loop", evidence=r"must be str, bytes or bytearray, not NoneType",
+        "step1_server", "The receive loop", evidence=r"must be str, bytes or bytearray, not NoneType",
     ),
     # Causes found in what the failure printed.
     Hint(
@@ -106,7 +111,7 @@ HINTS = [
         "The other clients got the cheep but the sender did not: the broadcast skips the "
         "socket that sent it. Send to every socket in the set; the sender's own page shows "
         "its cheep only when the server sends it back.",
-        1, "The broadcast", evidence=r"but not the sender",
+        "step1_server", "The broadcast", evidence=r"but not the sender",
     ),
     Hint(
         "only-the-sender",
@@ -114,33 +119,33 @@ HINTS = [
         "sends to every socket in the one set all views share; each socket joins it as soon as it "
         "connects (clients.add(websocket), before the loop); and that set is made once, near the top "
         "of server.py: one made inside ws() holds only its own socket.",
-        1, "The set of sockets", evidence=r"reached only the socket that sent it",
+        "step1_server", "The set of sockets", evidence=r"reached only the socket that sent it",
     ),
     Hint(
         "never-added",
         "No client received the cheep. Is each new socket added to the set "
         "(clients.add(websocket)) before the receive loop, and does the view call "
         "broadcast() after save_cheep()?",
-        1, "The set of sockets", evidence=r"never reached: sender, ",
+        "step1_server", "The set of sockets", evidence=r"never reached: sender, ",
     ),
     Hint(
         "handler-never-ran",
         "Check that the selector in $(\"#cheep-form\").on(\"submit\", ...) names the form's id exactly "
         "as index.html writes it, and that the page loads cheeper.js.",
-        2, "Sending from the form", evidence=r"submit handler never ran", first=True,
+        "step2_client", "Sending from the form", evidence=r"submit handler never ran", first=True,
     ),
     Hint(
         "reloads",
         "Call event.preventDefault() first thing in the form's submit handler, so that the browser "
         "does not post the form as well.",
-        2, "Sending from the form", evidence=r"the form also posted itself", first=True,
+        "step2_client", "Sending from the form", evidence=r"the form also posted itself", first=True,
     ),
     Hint(
         "hard-coded-host",
         "Build the socket's URL from the page's own address, and the path /ws: "
         '(location.protocol === "https:" ? "wss:" : "ws:") + "//" + location.host + "/ws". '
         "A hard-coded :5000 or localhost breaks on any other port or computer.",
-        2, "The socket's address",
+        "step2_client", "The socket's address",
         tests=("test_the_pages_own_scripts_and_styles_name_no_host",
                "test_the_page_opens_its_socket_to_the_address_it_came_from"),
         evidence=r"names a host|opened its WebSocket at", first=True,
@@ -149,7 +154,7 @@ HINTS = [
         "cdn",
         'Load jQuery from the app itself: <script src="/static/jquery.min.js">, the copy '
         "in static/. A CDN is another host: on conference Wi-Fi it may not answer.",
-        2, "jQuery, from the app itself",
+        "step2_client", "jQuery, from the app itself",
         tests=("test_the_page_loads_nothing_from_another_host",
                "test_the_page_loads_jquery_from_the_app_itself",
                "test_no_request_leaves_the_apps_own_host"),
@@ -160,65 +165,65 @@ HINTS = [
         "jquery-first",
         "The page's script ran before jQuery was there: $ is not defined. In index.html, jQuery's "
         '<script src="/static/jquery.min.js"> must come before <script src="/static/cheeper.js">.',
-        2, "jQuery, from the app itself", evidence=r"ReferenceError: (\$|jQuery) is not defined", first=True,
+        "step2_client", "jQuery, from the app itself", evidence=r"ReferenceError: (\$|jQuery) is not defined", first=True,
     ),
     Hint(
         "no-script",
         "The page loads no cheeper.js, so nothing on it opens a socket: add "
         '<script src="/static/cheeper.js"></script> to index.html, after jQuery\'s.',
-        2, "What changes", evidence=r"loads no cheeper.js", first=True,
+        "step2_client", "What changes", evidence=r"loads no cheeper.js", first=True,
     ),
     Hint(
         "no-status",
         'The page has no element with id="status", so it cannot say it is live: add '
         '<p id="status"></p> to index.html, above the feed, for socket.onopen to write into.',
-        2, "What changes", evidence=r'no element with id="status"', first=True,
+        "step2_client", "What changes", evidence=r'no element with id="status"', first=True,
     ),
     # The promises, one by one.
     Hint(
         "post-method",
         "POST /api/cheep answered 405 Method Not Allowed: its route takes only GET. Write "
         '@app.route("/api/cheep", methods=["POST"]).',
-        0, "Posting a cheep", evidence=r"answered 405",
+        "step0_request_response", "Posting a cheep", evidence=r"answered 405",
     ),
     Hint(
         "form-fields",
         "The view did not get the form's fields. A form's fields are in request.form[\"name\"] and "
         'request.form["cheep"], named as in the form (request.args holds only the ?query in the address).',
-        0, "Posting a cheep", evidence=r"answered 400, not 303|holds None where the name or the cheep should be",
+        "step0_request_response", "Posting a cheep", evidence=r"answered 400, not 303|holds None where the name or the cheep should be",
     ),
     Hint(
         "form",
         'The page needs a <form method="post" action="/api/cheep"> with fields named name '
         'and cheep, and the cheep field needs maxlength="76".',
-        0, "The page", tests=("test_the_page_has_a_form_for_a_name_and_a_cheep_of_76_characters",
+        "step0_request_response", "The page", tests=("test_the_page_has_a_form_for_a_name_and_a_cheep_of_76_characters",
                                  "test_a_browser_shows_the_page_and_its_cheeps"),
     ),
     Hint(
         "redirect",
         "After storing the cheep, /api/cheep should answer redirect(\"/\", code=303), so the "
         "browser goes back to the page with a GET.",
-        0, "Posting a cheep",
+        "step0_request_response", "Posting a cheep",
         tests=("test_posting_a_cheep_redirects_back_to_the_page_with_303",
                "test_without_javascript_submitting_the_form_posts_and_shows_the_cheep"),
     ),
     Hint(
         "newest-first",
         "The feed should show every cheep, newest first: SELECT ... ORDER BY id DESC.",
-        0, "The feed", tests=("test_the_feed_shows_every_cheep_newest_first",),
+        "step0_request_response", "The feed", tests=("test_the_feed_shows_every_cheep_newest_first",),
     ),
     Hint(
         "escape",
         "Names and cheeps must appear as text: let the template escape them "
         "({{ cheep.cheep }}), and never add | safe.",
-        0, "The page", tests=("test_names_and_cheeps_are_shown_as_text_not_as_html",),
+        "step0_request_response", "The page", tests=("test_names_and_cheeps_are_shown_as_text_not_as_html",),
     ),
     Hint(
         "storage",
         "Cheeps must be kept in the SQLite file that CHEEPER_DB names, with the table "
         "created on start and commit() after each insert, before the function returns, so that "
         "the page and a restart find them.",
-        0, "Storing cheeps",
+        "step0_request_response", "Storing cheeps",
         tests=("test_the_database_is_created_on_first_start_and_keeps_cheeps_across_a_restart",),
         evidence=r"is not in the SQLite file that CHEEPER_DB names|nothing is at the path that CHEEPER_DB names",
     ),
@@ -226,20 +231,20 @@ HINTS = [
         "locked",
         "SQLite says the database is locked: a connection still holds a write it never committed. "
         "In save_cheep(), call db.commit() and db.close() before the return, on every path.",
-        0, "Storing cheeps", evidence=r"database is locked",
+        "step0_request_response", "Storing cheeps", evidence=r"database is locked",
     ),
     Hint(
         "feed-shows-stored",
         "A cheep is stored in cheeps.db, but the page does not show it. all_cheeps() must SELECT "
         "every cheep and return them, and index() must pass them to the template, whose "
         "{% for cheep in cheeps %} loop draws each one.",
-        0, "The feed", evidence=r"is in cheeps.db, but the page does not show it",
+        "step0_request_response", "The feed", evidence=r"is in cheeps.db, but the page does not show it",
     ),
     Hint(
         "ctrl-c",
         "Ctrl+C should stop the server quietly. With gevent, call "
         "gevent.signal_handler(signal.SIGINT, server.stop) before server.serve_forever().",
-        1, "Serving with gevent",
+        "step1_server", "Serving with gevent",
         tests=("test_ctrl_c_stops_the_server_without_a_traceback",
                "test_ctrl_c_stops_the_server_while_sockets_are_open"),
         evidence=r"KeyboardInterrupt",
@@ -248,7 +253,7 @@ HINTS = [
         "port-in-use",
         "When the port is taken, catch the OSError from server.start() and say how to pick "
         "another port (the PORT environment variable) instead of showing a traceback.",
-        1, "Serving with gevent",
+        "step1_server", "Serving with gevent",
         tests=("test_a_port_in_use_is_explained_not_a_traceback",
                "test_a_port_in_use_says_how_to_pick_another"),
         evidence=r"Address already in use",
@@ -257,13 +262,13 @@ HINTS = [
         "echo",
         "/echo should send back every message it receives, in a loop: "
         "websocket.send(message) after each websocket.receive().",
-        1, "The echo warm-up", tests=("test_echo_answers_a_message", "test_echo_keeps_answering"),
+        "step1_server", "The echo warm-up", tests=("test_echo_answers_a_message", "test_echo_keeps_answering"),
     ),
     Hint(
         "broadcast",
         "Each cheep that arrives on /ws should be stored, then sent to every socket in the "
         "set, the sender included.",
-        1, "The broadcast",
+        "step1_server", "The broadcast",
         tests=("test_a_cheep_reaches_every_connected_client_sender_included",
                "test_a_cheep_sent_over_the_socket_is_stored"),
     ),
@@ -271,7 +276,7 @@ HINTS = [
         "shape",
         'A cheep sent to the clients has the fields type ("cheep"), id, name, cheep and time, '
         'at least: json.dumps({"type": "cheep", **cheep}), with the dict save_cheep() returns.',
-        1, "The JSON protocol", evidence=r"messages that did not hold it",
+        "step1_server", "The JSON protocol", evidence=r"messages that did not hold it",
         tests=("test_a_broadcast_cheep_has_the_protocols_shape",
                "test_every_stored_cheep_gets_a_larger_id"),
     ),
@@ -279,20 +284,20 @@ HINTS = [
         "post-broadcast",
         "A cheep posted to /api/cheep is stored but never reaches the sockets: call "
         "broadcast(cheep) in post_cheep() too.",
-        1, "The broadcast", tests=("test_a_posted_cheep_is_sent_to_every_socket_too",),
+        "step1_server", "The broadcast", tests=("test_a_posted_cheep_is_sent_to_every_socket_too",),
     ),
     Hint(
         "get-ws",
         "A plain GET of /ws should answer 400 with one sentence: add "
         "@app.errorhandler(WebsocketMismatch) returning that sentence and 400.",
-        1, "The websocket=True landmine",
+        "step1_server", "The websocket=True landmine",
         tests=("test_a_plain_http_get_of_ws_is_a_400_with_a_sentence_not_a_traceback",),
     ),
     Hint(
         "text-not-html",
         "A name or a cheep made of HTML was drawn as HTML in the page. Build the feed item with jQuery "
         'and put the name and cheep in with .text(): never .html(), nor "<li>" + cheep.cheep + "</li>".',
-        2, "Text, never HTML",
+        "step2_client", "Text, never HTML",
         tests=("test_html_in_a_cheep_is_shown_as_text_and_never_runs",),
         evidence=r"A script in a cheep ran|was drawn as HTML",
     ),
@@ -301,7 +306,7 @@ HINTS = [
         "A cheep reached the page, which drew it without its text. The server sends each cheep's "
         "fields as name and cheep: read them as cheep.name and cheep.cheep (a field it does not "
         "send, such as cheep.text, is undefined, and .text(undefined) puts nothing in).",
-        2, "Showing each cheep as it arrives", evidence=r"appeared in #feed without its text",
+        "step2_client", "Showing each cheep as it arrives", evidence=r"appeared in #feed without its text",
     ),
     Hint(
         "live",
@@ -309,7 +314,7 @@ HINTS = [
         'JSON.stringify({type: "cheep", name: ..., cheep: ...}) when the form is submitted, '
         "and that socket.onmessage parses event.data and prepends the cheep to #feed. "
         "The browser's console (F12) shows any JavaScript error.",
-        2, "Showing each cheep as it arrives",
+        "step2_client", "Showing each cheep as it arrives",
         tests=("test_a_cheep_sent_in_one_window_appears_in_both_without_a_reload",
                "test_enter_in_the_cheep_field_sends_it",
                "test_a_cheep_posted_elsewhere_appears_live",
@@ -319,14 +324,14 @@ HINTS = [
         "disconnected",
         "When the socket closes, say so on the page: in socket.onclose, put a sentence "
         'saying the live feed is disconnected into #status.',
-        2, "When the connection closes",
+        "step2_client", "When the connection closes",
         tests=("test_the_page_says_when_the_live_feed_is_disconnected",),
     ),
     Hint(
         "validation",
         "The server must check every cheep before storing it, and answer a bad one with "
         '{"type": "error", "message": "..."} on that socket only (a 400 for /api/cheep).',
-        3, "Checking every cheep",
+        "solution", "Checking every cheep",
         tests=("test_an_invalid_message_gets_an_error_on_its_socket_only_and_nothing_is_stored",
                "test_names_and_cheeps_are_trimmed_and_the_limits_are_inclusive",
                "test_an_unchecked_post_is_refused_with_400_and_the_reason",
@@ -336,7 +341,7 @@ HINTS = [
         "catch-up",
         "GET /api/cheeps?since=<id> should return the cheeps after that id, oldest first, "
         "with the same ids and fields as on the socket.",
-        3, "Catching up",
+        "solution", "Catching up",
         tests=("test_catch_up_returns_the_cheeps_after_an_id_oldest_first",
                "test_catch_up_refuses_a_since_that_is_not_an_id",
                "test_the_ids_on_the_socket_are_the_ids_of_catch_up",
@@ -347,7 +352,7 @@ HINTS = [
         "When the socket closes, the page should say it is reconnecting, try again after a "
         "growing delay, and on each open fetch /api/cheeps?since=<newest id shown>, showing "
         "each cheep once, in id order.",
-        3, "Reconnecting",
+        "solution", "Reconnecting",
         tests=("test_the_page_reconnects_by_itself_when_the_server_comes_back",
                "test_a_cheep_stored_while_the_page_was_away_appears_once_it_is_back",
                "test_a_cheep_that_arrives_live_and_in_the_catch_up_shows_once",
@@ -358,7 +363,7 @@ HINTS = [
         "The feed comes a page at a time: GET / shows the newest 50 cheeps and a \"Show older "
         "cheeps\" link to /?before=<oldest id shown>; GET /api/cheeps answers at most one page "
         "(since=, before=, limit= from 1 to 200) and a Link header when more are left.",
-        3, "A long feed, a page at a time",
+        "solution", "A long feed, a page at a time",
         tests=("test_the_page_shows_the_newest_50_and_links_to_older_pages_that_work_without_javascript",
                "test_the_api_gives_the_newest_page_then_older_ones_through_its_link_header",
                "test_pages_of_any_size_hold_every_cheep_once_forwards_and_backwards",
@@ -374,7 +379,7 @@ HINTS = [
         "requestAnimationFrame, keep at most 200 (drop the oldest and point \"Show older cheeps\" "
         "at the oldest left), load older pages in place, and after missing more than a page "
         "start again from the newest page.",
-        3, "A long feed, a page at a time",
+        "solution", "A long feed, a page at a time",
         tests=("test_show_older_cheeps_brings_them_in_place_until_there_are_none",
                "test_cheeps_that_arrive_together_are_drawn_together_in_one_frame",
                "test_a_flood_leaves_the_newest_200_on_the_page_once_each_and_the_rest_a_click_away",
@@ -386,14 +391,14 @@ HINTS = [
         "accessibility",
         "axe-core found a serious accessibility problem on the page: it names the element and "
         "the rule. Every field needs a label, text needs enough contrast, and the content sits in <main>.",
-        3, "A long feed, a page at a time",
+        "solution", "A long feed, a page at a time",
         tests=("test_the_page_has_no_serious_accessibility_problems_in_any_state",),
     ),
     Hint(
         "form-limits",
         "The form should refuse an empty or blank cheep without sending it, stop typing at "
         "76 characters (maxlength), and show the server's error messages in #error.",
-        3, "The form",
+        "solution", "The form",
         tests=("test_an_empty_or_blank_cheep_is_not_sent",
                "test_typing_past_the_limit_stops_at_76_characters",
                "test_an_error_from_the_server_is_shown_to_the_user"),
@@ -404,7 +409,7 @@ HINTS = [
         "a cheep whose key is stored already is answered, to its sender only, with the cheep "
         "stored with it (the Idempotency-Key header for JSON, the form's hidden key field). "
         "A key that is not 16 to 64 safe characters, or that came with another cheep, is refused.",
-        3, "A key for each cheep",
+        "solution", "A key for each cheep",
         tests=("test_a_cheep_sent_twice_with_one_key_is_stored_once_and_its_sender_hears_the_same_id",
                "test_a_cheep_sent_again_on_a_new_socket_is_stored_once",
                "test_a_posted_cheep_with_an_idempotency_key_is_stored_once",
@@ -428,7 +433,7 @@ HINTS = [
         "with the same key, on every new socket, and a moment later after an error with "
         '"retry": true. A socket that answers nothing for 5 s is replaced. A cheep refused '
         "for good (or closed with 1009) shows Not sent, and is never sent again.",
-        3, "Sending again until it comes back",
+        "solution", "Sending again until it comes back",
         tests=("test_cheeps_typed_offline_show_as_sending_and_arrive_once_each_when_back_online",
                "test_the_page_notices_by_itself_a_connection_that_went_silent",
                "test_a_cheep_the_server_never_heard_survives_a_reload_and_is_sent_once",
@@ -446,7 +451,7 @@ HINTS = [
         "A broken or oversized frame should close only its own socket, with the right code "
         "(1002, 1007, or 1009 past 4096 bytes), before the payload is read: sockets.py's "
         "CheckedWebSocket does it.",
-        3, "At most 4096 bytes in a message",
+        "solution", "At most 4096 bytes in a message",
         tests=("test_a_broken_frame_closes_its_own_socket_with_the_right_code",
                "test_the_close_frame_for_a_message_too_big_says_the_limit",
                "test_a_cheep_in_fragments_is_one_cheep",
@@ -458,7 +463,7 @@ HINTS = [
         "One person (one address, on all its sockets and POSTs together) may send 10 cheeps "
         "at once, then 5 a second; each one past that gets a Too fast error, or a 429 with "
         "Retry-After, and is not stored (the visitor's TokenBucket in limits.py, kept across reconnects).",
-        3, "At most 10 cheeps at once, then 5 a second",
+        "solution", "At most 10 cheeps at once, then 5 a second",
         tests=("test_a_flood_from_one_person_gets_errors_past_the_burst_and_others_still_get_through",
                "test_one_person_has_one_allowance_across_their_tabs_reloads_and_posts"),
     ),
@@ -468,7 +473,7 @@ HINTS = [
         "gevent.sleep(0) after every frame read (and before every request on a connection), "
         "and a budget of 100 frames at once, then 20 a second, for each socket, past which "
         "it is closed with 1008 and a reason (sockets.py's read_frame).",
-        3, "One socket cannot keep the server to itself",
+        "solution", "One socket cannot keep the server to itself",
         tests=("test_a_socket_sending_frames_without_pause_is_closed_with_1008_and_says_why",
                "test_a_bystanders_cheeps_arrive_while_one_laptop_streams_frames_as_fast_as_it_can",
                "test_a_connection_sending_thousands_of_requests_at_once_holds_no_one_up"),
@@ -478,7 +483,7 @@ HINTS = [
         "A request must arrive whole (head and body) within CHEEPER_REQUEST_SECONDS of the "
         "connection opening or of the last answer, else the connection is closed; headers past "
         "16 KiB or 100 lines get 431 (handler.py's handle_one_request, read_request and LimitedHead).",
-        3, "A request arrives whole, soon, and small",
+        "solution", "A request arrives whole, soon, and small",
         tests=("test_a_connection_is_closed_when_its_request_does_not_arrive_whole_in_time",
                "test_a_request_that_takes_a_moment_still_gets_its_answer",
                "test_request_headers_past_16_kib_or_100_lines_get_431_with_a_reason"),
@@ -488,7 +493,7 @@ HINTS = [
         "The handler counts the connections of each address and of everyone: past 30 from one "
         "address, 429 at once; past the capacity its open files allow (raised to the system's "
         "ceiling at start, with a reserve kept back), 503 at once (handler.py's handle).",
-        3, "At most 30 connections from one address",
+        "solution", "At most 30 connections from one address",
         tests=("test_one_address_holds_30_connections_at_most_and_a_newcomer_from_another_still_gets_in",
                "test_the_server_raises_its_file_limit_and_past_its_capacity_answers_503_at_once"),
     ),
@@ -496,7 +501,7 @@ HINTS = [
         "hosts",
         "Answer only to IP addresses, localhost and the names in CHEEPER_ALLOWED_HOSTS: any other "
         "Host gets 400, on a page and on a handshake, before Flask (handler.py's check_request).",
-        3, "Only the names it answers to",
+        "solution", "Only the names it answers to",
         tests=("test_a_name_the_server_does_not_answer_to_gets_400_over_http_and_on_the_upgrade",
                "test_the_server_answers_to_ip_addresses_localhost_and_the_names_in_cheeper_allowed_hosts"),
     ),
@@ -504,7 +509,7 @@ HINTS = [
         "any-message",
         "Some message got no answer, or something invalid was stored: every message gets "
         "its cheep back or an error, whatever it holds (half a character included).",
-        3, "Bad input gets an answer on its own socket",
+        "solution", "Bad input gets an answer on its own socket",
         tests=("test_any_messages_get_an_answer_each_and_only_valid_cheeps_are_stored",),
     ),
     Hint(
@@ -513,7 +518,7 @@ HINTS = [
         "refuse control characters, direction controls, text with nothing visible and more than 6 marks "
         "on one letter, each with its own sentence; count characters as a reader sees them (regex's \\X), "
         "at most 4 code points each; and draw each name and cheep in its own <bdi>.",
-        3, "Text that shows what was written",
+        "solution", "Text that shows what was written",
         tests=("test_text_that_shows_something_else_is_refused_with_its_reason_and_not_stored",
                "test_real_text_in_many_scripts_is_stored_in_nfc_and_trimmed",
                "test_an_accent_sent_apart_comes_back_joined_to_its_letter",
@@ -528,7 +533,7 @@ HINTS = [
         "POST /api/cheep should answer every malformed body with 400 and a reason, and a "
         "body over 16 KiB with 413 (MAX_CONTENT_LENGTH), never with a 500; a request the server "
         "cannot read as HTTP gets its 4xx and a reason from the handler, with no traceback.",
-        3, "POST: a reason for every refusal, and at most 16 KiB",
+        "solution", "POST: a reason for every refusal, and at most 16 KiB",
         tests=("test_a_malformed_post_gets_a_400_with_a_reason_never_a_500",
                "test_a_post_of_a_megabyte_is_refused_unread_with_413",
                "test_a_broken_request_gets_its_4xx_with_a_reason_and_no_traceback"),
@@ -537,7 +542,7 @@ HINTS = [
         "origin",
         "Only the app's own pages may open the socket: the handler must refuse another "
         "Origin with 403 before the handshake (the view runs too late).",
-        3, "Only our own pages may open the socket",
+        "solution", "Only our own pages may open the socket",
         tests=("test_a_socket_opened_by_a_page_of_another_site_is_refused_with_403",
                "test_the_refusal_names_the_origin",
                "test_pages_of_the_app_itself_and_programs_without_an_origin_may_connect",
@@ -549,14 +554,14 @@ HINTS = [
         "headers",
         "Every answer should carry a Content-Security-Policy that allows only the app's own "
         "scripts and sockets, and X-Content-Type-Options: nosniff (an after_request function).",
-        3, "Two headers on every answer",
+        "solution", "Two headers on every answer",
         tests=("test_every_response_allows_only_the_apps_own_scripts_and_sockets",),
     ),
     Hint(
         "per-address",
         "The handler should refuse a socket with 429 when its address already has "
         "CHEEPER_SOCKETS_PER_ADDRESS open (20 unless set).",
-        3, "At most 20 sockets from one address",
+        "solution", "At most 20 sockets from one address",
         tests=("test_more_sockets_from_one_address_than_allowed_are_refused_with_429",
                "test_behind_a_trusted_proxy_the_limit_counts_each_person_and_not_the_proxy",
                "test_a_forwarded_address_from_anyone_else_is_ignored"),
@@ -566,7 +571,7 @@ HINTS = [
         "Broadcasting must never wait on one socket: write without waiting (a timeout of 0.0), "
         "keep what the socket does not take in an outbox of at most 100 frames that a greenlet "
         "sends, and drop a page whose outbox is full.",
-        3, "Slow pages: an outbox each",
+        "solution", "Slow pages: an outbox each",
         tests=("test_a_client_that_stops_reading_holds_up_no_one_and_is_dropped",
                "test_many_clients_cheeping_at_once_lose_nothing_and_all_see_one_order"),
     ),
@@ -574,14 +579,14 @@ HINTS = [
         "pings",
         "Ping every open socket, on /ws and /echo alike, every CHEEPER_PING_SECONDS, and drop "
         "one that has sent nothing, not even a pong, for two of those.",
-        3, "Vanished pages: pings",
+        "solution", "Vanished pages: pings",
         tests=("test_a_client_that_stops_answering_pings_is_dropped_and_one_that_answers_stays",),
     ),
     Hint(
         "goodbye",
         "On Ctrl+C and on SIGTERM, send every socket a close frame with code 1001, then "
         "stop the server; no traceback.",
-        3, "Stopping: a goodbye with 1001",
+        "solution", "Stopping: a goodbye with 1001",
         tests=("test_stopping_the_server_closes_every_socket_with_1001_and_no_traceback",),
     ),
     Hint(
@@ -590,7 +595,7 @@ HINTS = [
         "HttpOnly, SameSite=Strict cookie, and each of its actions comes from the app's own Origin; anyone "
         "else gets 403. A removal reaches every page as a \"removed\" message, and a page that was away "
         "catches up with GET /api/removals?since=<seq>; a report to POST /api/progress is checked like a cheep.",
-        3, "The instructor's hands",
+        "solution", "The instructor's hands",
         tests=("test_the_printed_link_makes_a_browser_the_instructor_with_a_cookie_no_script_or_other_site_gets",
                "test_a_wrong_key_is_refused_and_guessing_soon_gets_429",
                "test_nobody_else_may_act_or_see_the_board_over_http",
@@ -609,13 +614,13 @@ HINTS = [
                "test_the_board_puts_the_stuck_first_and_shows_any_report_as_text",
                "test_the_instructors_feed_and_board_have_no_serious_accessibility_problems"),
     ),
-    # Going further: typing (lesson 4, docs/going-further-typing.md)
+    # Going further: typing (docs/going-further-typing.md)
     Hint(
         "typing-relay",
         'A typing message is not a cheep. In the receive loop, look at its "type" first: send a typing '
         "message on to every socket except the one it came from, then continue, so that it never reaches "
         "save_cheep().",
-        4, "Passing it on, storing nothing",
+        "typing", "Passing it on, storing nothing",
         tests=("test_typing_reaches_every_other_socket_and_never_comes_back_to_the_typist",
                "test_a_typing_message_is_never_stored"),
     ),
@@ -625,7 +630,7 @@ HINTS = [
         "must reach nobody, and must not break the loop. Check the name before anything else; when it is "
         "bad, skip the message quietly, as the loop skips one that is not JSON. Send on a new message, "
         "built from the name you checked.",
-        4, "A name worth showing",
+        "typing", "A name worth showing",
         tests=("test_a_typing_message_without_a_proper_name_reaches_nobody_and_breaks_nothing",),
     ),
     Hint(
@@ -633,7 +638,7 @@ HINTS = [
         'The page tells the others from the cheep field\'s "input" event: it sends {"type": "typing", '
         '"name": ...} when the name field is filled in and two seconds or more have passed since it last '
         "sent one, and sends nothing in between, however fast the keys come.",
-        4, "Telling the others, now and then",
+        "typing", "Telling the others, now and then",
         tests=("test_typing_fast_tells_the_others_at_most_once_every_two_seconds",),
         evidence=r"sent no typing message on the page's socket|typing messages, not at most"
         r"|sent one typing message only",
@@ -644,14 +649,14 @@ HINTS = [
         "that is typing gets a timer of its own, started again by each of its typing messages, that removes "
         "it after a few seconds; that person's cheep removes it at once; and the line is set with .text(), "
         "never .html().",
-        4, "Showing who is typing",
+        "typing", "Showing who is typing",
         tests=("test_while_one_window_types_the_others_say_who_is_typing_and_the_typist_does_not",
                "test_the_line_goes_when_the_cheep_of_that_person_arrives",
                "test_the_line_goes_a_few_seconds_after_typing_stops",
                "test_two_people_typing_at_once_are_both_named",
                "test_a_name_made_of_html_shows_as_text_in_the_typing_line"),
     ),
-    # Going further: likes (stage 5, docs/going-further-likes.md)
+    # Going further: likes (docs/going-further-likes.md)
     Hint(
         "likes-messages",
         "A press of a cheep's ♥ did not reach every page as its new count. The button must be a real "
@@ -659,7 +664,7 @@ HINTS = [
         "a number (data-id holds text: Number() it); the server answers {\"type\": \"likes\", \"id\": 7, "
         "\"count\": 3} to every page, or an error to the sender alone, storing nothing; and each page sets "
         "the count of the cheep with that data-id.",
-        5, "The button and its messages",
+        "likes", "The button and its messages",
         tests=("test_a_like_reaches_every_page_as_the_new_count_of_its_cheep",
                "test_a_bad_like_gets_an_error_and_stores_nothing",
                "test_a_like_in_one_window_raises_the_count_in_every_window",
@@ -670,7 +675,7 @@ HINTS = [
         "One browser's likes of a cheep counted more than once. Store each like with the browser's key "
         "(from the cookie the page gave it) in a table with UNIQUE (cheep_id, key), and insert with "
         "INSERT OR IGNORE: the same key again is not stored, and the count stays.",
-        5, "One like per browser",
+        "likes", "One like per browser",
         tests=("test_one_browser_likes_a_cheep_once_however_often_it_presses",
                "test_pressing_like_twice_in_one_window_counts_once"),
     ),
@@ -679,18 +684,18 @@ HINTS = [
         "A page drawn by the server does not show the stored likes. Create the likes table with CREATE TABLE "
         "IF NOT EXISTS, and have the query of the page count each cheep's likes, and say whether this "
         "browser's key is among them: the template shows the count and sets aria-pressed from it.",
-        5, "Stored counts, and how a page learns them",
+        "likes", "Stored counts, and how a page learns them",
         tests=("test_likes_survive_a_restart_and_each_browser_sees_its_own_pressed",
                "test_a_cheeps_db_from_step_2_gains_likes_and_keeps_every_cheep",
                "test_a_page_loads_with_the_stored_counts_and_its_own_likes_pressed"),
     ),
-    # Going further: user-feed
+    # Going further: user-feed (docs/going-further-user-feed.md)
     Hint(
         "user-page",
         "A person's page, /user/<name>, answers 200 with the cheeps whose name is that name and no "
         "other, newest first (SELECT ... WHERE name = ? ORDER BY id DESC); for a name with no cheeps yet, "
         "an empty feed, not a 404; and a link back to /.",
-        stage_index("user-feed"), "The page of one person",
+        "user-feed", "The page of one person",
         tests=("test_the_page_of_a_name_shows_only_its_cheeps_newest_first",
                "test_a_name_with_no_cheeps_yet_gets_an_empty_page_not_a_404",
                "test_the_page_of_a_name_links_back_to_the_whole_feed"),
@@ -701,7 +706,7 @@ HINTS = [
         "links to /user/ + the encoded name ({{ cheep.name | urlencode }} in the template, "
         "encodeURIComponent(cheep.name) in cheeper.js), and a name longer than 32 characters is refused "
         "with a reason: a 400 for the page, an error message on its socket.",
-        stage_index("user-feed"), "Names in addresses",
+        "user-feed", "Names in addresses",
         tests=("test_a_name_with_spaces_signs_or_accents_has_its_page_through_percent_encoding",
                "test_each_name_in_the_feed_links_to_the_page_of_that_name",
                "test_a_name_too_long_is_refused_with_a_reason_on_the_page_and_the_socket",
@@ -713,7 +718,7 @@ HINTS = [
         '"/ws?name=" + encodeURIComponent(the name); the server puts that socket in the set of that '
         "name (a dict of sets), not in clients, and sends each cheep to clients and to the set of its "
         "name. /ws with no name still gets every cheep.",
-        stage_index("user-feed"), "A set of sockets per name",
+        "user-feed", "A set of sockets per name",
         tests=("test_a_live_cheep_reaches_the_sockets_of_its_name_and_no_other",
                "test_a_socket_at_ws_with_no_name_still_gets_every_cheep",
                "test_a_live_cheep_appears_on_the_page_of_its_name_and_not_on_the_page_of_another",
@@ -723,17 +728,17 @@ HINTS = [
         "last-page-of-a-name",
         "When a page leaves, take only its own socket out of its name's set, and drop the set "
         "itself only once it is empty: the other pages of that name are still in it.",
-        stage_index("user-feed"), "When a page leaves",
+        "user-feed", "When a page leaves",
         tests=("test_when_one_page_of_a_name_leaves_its_other_pages_still_get_its_cheeps",),
     ),
-    # Going further: long-polling
+    # Going further: long-polling (docs/going-further-long-polling.md)
     Hint(
         "long-poll-wait",
         "GET /api/cheeps?since=<id>&wait=1 must answer at once when a newer cheep is stored; otherwise wait "
         "on a gevent Event that the place sending each cheep to this worker's pages sets (so a cheep from "
         "another worker wakes it too), read the storage again when it wakes, and answer [] after "
         "CHEEPER_WAIT_SECONDS. A wait that is not 1, or without since, gets a 400 with a reason.",
-        stage_index("long-polling"), "Waking the waiting requests",
+        "long-polling", "Waking the waiting requests",
         tests=("test_a_waiting_get_answers_at_once_when_a_newer_cheep_is_stored",
                "test_a_waiting_get_answers_as_soon_as_a_cheep_is_sent",
                "test_a_waiting_get_answers_an_empty_list_when_no_cheep_comes_in_time",
@@ -745,7 +750,7 @@ HINTS = [
         "A waiting GET holds a page live, as a socket does: count them together against "
         "CHEEPER_SOCKETS_PER_ADDRESS, both when a GET starts to wait and when a socket opens, "
         "and refuse the one past the limit with 429 and a reason.",
-        stage_index("long-polling"), "Waiting counts as a socket",
+        "long-polling", "Waiting counts as a socket",
         tests=("test_a_waiting_get_past_the_limit_of_live_pages_for_one_address_is_refused_with_a_reason",
                "test_waiting_gets_count_against_the_limit_of_sockets_for_one_address"),
     ),
@@ -755,18 +760,18 @@ HINTS = [
         "must switch to long polling: say so in #status, ask with since= the newest id it has, skip ids it "
         "shows already, and POST its cheeps with their keys. A server that is away is no blocked network: "
         "keep trying the socket then.",
-        stage_index("long-polling"), "When the page switches",
+        "long-polling", "When the page switches",
         tests=("test_on_a_network_that_blocks_websockets_the_page_goes_live_by_long_polling_and_says_so",
                "test_no_cheep_is_lost_or_doubled_when_a_live_page_switches_to_long_polling",
                "test_a_server_that_restarts_is_no_blocked_network_the_page_comes_back_on_a_websocket"),
     ),
-    # Going further: rooms (6: stage_index("rooms"))
+    # Going further: rooms (docs/going-further-rooms.md)
     Hint(
         "rooms-one-set",
         "A cheep reached a page of another room. Keep a set of sockets for each room (a dict of sets), "
         "add each socket to the set of the room in its address, and broadcast a cheep only to the set "
         "of its own room. The shared room is the room with the empty name: /ws and /api/cheep are in it.",
-        6, "One set of sockets per room",
+        "rooms", "One set of sockets per room",
         tests=("test_a_cheep_reaches_only_the_pages_of_its_room",
                "test_the_shared_room_keeps_every_old_address_and_its_cheeps_stay_out_of_the_rooms",
                "test_a_cheep_typed_in_a_room_appears_in_its_windows_and_in_no_other_room"),
@@ -776,7 +781,7 @@ HINTS = [
         "Everything of a room lives under /r/<room>: its page, its POST (which leads back to /r/<room> "
         "with 303), its catch-up at /r/<room>/api/cheeps (and the Link header's next page stays in the "
         "room), and a link to /rooms on every page. A body without fields, as curl -d sends, is the cheep.",
-        6, "Addresses",
+        "rooms", "Addresses",
         tests=("test_a_room_takes_a_cheep_as_a_form_as_json_and_as_plain_text_like_curl_d",
                "test_the_catch_up_of_a_room_stays_in_the_room_page_after_page",
                "test_a_trailing_slash_leads_back_to_the_room_and_there_are_no_sub_rooms",
@@ -790,7 +795,7 @@ HINTS = [
         "A room whose name breaks the rule must be refused with a 4xx and the rule, everywhere: the page, "
         "the POST, and the socket, whose refusal comes before the handshake, in CheckedHandler.check_request() "
         "(handler.py), next to the Origin check.",
-        6, "A room's name",
+        "rooms", "A room's name",
         tests=("test_a_room_name_against_the_rules_is_refused_with_a_reason",
                "test_the_socket_of_a_room_keeps_every_check_of_the_solution_before_the_handshake"),
     ),
@@ -799,7 +804,7 @@ HINTS = [
         "A cheep stored before rooms must stay in the shared room: add the room column with "
         "NOT NULL DEFAULT '' (in NEWER_COLUMNS, storage.py), so that every old row reads as the room "
         "with the empty name; a NULL room matches no room at all.",
-        6, "A column, and a migration",
+        "rooms", "A column, and a migration",
         tests=("test_a_cheeps_db_made_by_the_solution_keeps_every_cheep_in_the_shared_room",
                "test_cheeps_kept_in_redis_by_the_solution_stay_in_the_shared_room",
                "test_the_cheeps_and_keys_of_a_room_survive_a_restart",
@@ -810,7 +815,7 @@ HINTS = [
         "Every function of redis_storage.py must take the same room as its twin in storage.py: one that "
         "did not learn about rooms fails with a TypeError, and a POST with a 500. And relay.py must pass "
         "each cheep's room on, and catch up on every room's cheeps after losing Redis.",
-        6, "Redis storage and the relay",
+        "rooms", "Redis storage and the relay",
         evidence=r"TypeError: (save_cheep|newest_cheeps|cheeps_since|rooms)\(\) (takes|got an unexpected)",
         tests=("test_rooms_work_the_same_with_the_cheeps_in_redis",
                "test_across_two_workers_a_cheep_reaches_only_the_pages_of_its_room_once",
@@ -820,7 +825,7 @@ HINTS = [
         "rooms-unsent",
         "A page sent a cheep typed in another room. Name each room's lists of unsent cheeps apart "
         "(put the room in the localStorage key), and take over only the lists of the page's own room.",
-        6, "A cheep not sent yet belongs to its room",
+        "rooms", "A cheep not sent yet belongs to its room",
         tests=("test_a_cheep_left_unsent_in_a_room_is_sent_by_the_next_page_of_that_room_and_no_other",),
     ),
 ]
@@ -828,7 +833,7 @@ HINTS = [
 UNKNOWN = Hint(
     "unknown",
     "Run the check again with VERBOSE=1 to see everything the test saw.",
-    0, "",
+    "step0_request_response", "",
 )
 
 

@@ -1,40 +1,48 @@
 """The lesson's stages, in order, the going-further exercises that build on them,
 and the page of the lesson that teaches each."""
 import ast
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-STAGES = ["step0_request_response", "step1_server", "step2_client", "solution"]
-TITLES = [
-    "step 0, request/response",
-    "step 1, the server",
-    "step 2, the client",
-    "the solution",
+
+@dataclass(frozen=True)
+class Stage:
+    """A stage a check knows: a step of the lesson, or a going-further exercise."""
+
+    name: str  # its folder (a step), or the exercise's name: make check STEP=<name>
+    title: str  # how the check's report names it
+    lesson: str  # the page of docs/ that teaches it
+    builds_on: str = ""  # an exercise: the stage its answer is a patch to (answers/<name>.patch)
+
+
+# In the lesson's order: a step keeps every promise of the steps before it.
+STEPS = [
+    Stage("step0_request_response", "step 0, request/response", "docs/step0-request-response.md"),
+    Stage("step1_server", "step 1, the server", "docs/step1-server.md"),
+    Stage("step2_client", "step 2, the client", "docs/step2-client.md"),
+    Stage("solution", "the solution", "docs/solution.md"),
 ]
-LESSONS = [
-    "docs/step0-request-response.md",
-    "docs/step1-server.md",
-    "docs/step2-client.md",
-    "docs/solution.md",
+# Going further (docs/going-further.md): an exercise keeps every promise of the stage it
+# builds on, and has a reference answer in answers/.
+EXERCISE_STAGES = [
+    Stage("typing", 'the exercise "a typing indicator"', "docs/going-further-typing.md", "step2_client"),
+    Stage("likes", 'the exercise "likes"', "docs/going-further-likes.md", "step2_client"),
+    Stage("rooms", 'the exercise "rooms"', "docs/going-further-rooms.md", "solution"),
+    Stage("user-feed", 'the exercise "a user\'s own feed"', "docs/going-further-user-feed.md", "step2_client"),
+    Stage("long-polling", 'the exercise "long polling"', "docs/going-further-long-polling.md", "solution"),
 ]
 
-# Going further (docs/going-further.md): each exercise builds on one stage, keeps its
-# promises, and has a reference answer in answers/, a patch to that stage.
-BASES = {
-    "typing": "step2_client",
-    "likes": "step2_client",
-    "rooms": "solution",
-    "user-feed": "step2_client",
-    "long-polling": "solution",
-}
-EXERCISES = list(BASES)
-EXERCISE_TITLES = ["a typing indicator", "likes", "rooms", "a user's own feed", "long polling"]
-
-# Every stage a check knows, numbered: the lesson's 0 to 3, then the exercises.
-NAMES = STAGES + EXERCISES
-TITLES += [f'the exercise "{title}"' for title in EXERCISE_TITLES]
-LESSONS += [f"docs/going-further-{name}.md" for name in EXERCISES]
+# Every stage a check knows, numbered: the lesson's 0 to 3, then the exercises. The lists
+# below read one field of each, by that number.
+EVERY_STAGE = STEPS + EXERCISE_STAGES
+NAMES = [stage.name for stage in EVERY_STAGE]
+TITLES = [stage.title for stage in EVERY_STAGE]
+LESSONS = [stage.lesson for stage in EVERY_STAGE]
+STAGES = [stage.name for stage in STEPS]
+EXERCISES = [stage.name for stage in EXERCISE_STAGES]
+BASES = {stage.name: stage.builds_on for stage in EXERCISE_STAGES}
 
 
 def stage_index(name):
