@@ -59,7 +59,7 @@ $(() => {
   }
 
   function timeShown(time) {
-    // "2026-05-04T09:30:12.345Z" shows as "2026-05-04 09:30 UTC", as the server draws it.
+    // "2026-05-04T09:30:12+00:00" shows as "2026-05-04 09:30 UTC", as index.html draws it.
     return `${time.slice(0, 16).replace("T", " ")} UTC`;
   }
 
