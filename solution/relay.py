@@ -117,12 +117,12 @@ class Relay:
     def listen_forever(self):
         # Pages that load from now on get every cheep stored so far with the page:
         # this worker's pages need only the cheeps after the newest stored now.
-        newest = self.keep_trying(self.start_from_the_newest, "Cannot reach the storage")
+        self.keep_trying(self.start_from_the_newest, "Cannot reach the storage")
         while True:
             # What was stored while this worker was not listening is read from storage,
-            # from the oldest id it remembers sending (ids of other workers' cheeps come
-            # out of order: the smallest), or the newest stored as it started.
-            catch_up_from = min(self.sent, default=newest)
+            # from the smallest id it remembers (other workers' cheeps come out of
+            # order). There is one: start_from_the_newest() remembered the newest.
+            catch_up_from = min(self.sent)
             listening = self.keep_trying(lambda: self.subscribe(catch_up_from), "Cannot reach Redis")
             log.info("Sharing cheeps with the other workers through Redis at %s.", self.url)
             try:
@@ -136,11 +136,9 @@ class Relay:
 
     def start_from_the_newest(self):
         """Note the newest cheep and removal stored now, as if this worker's pages had
-        had them; return the cheep's id."""
-        newest = self.storage.newest_id()  # 0 when none is stored yet
-        self.remember(newest)
+        had them: their pages have them already, or will with the page."""
+        self.remember(self.storage.newest_id())  # 0 when none is stored yet: every cheep is after it
         self.newest_removal = self.storage.newest_removal()
-        return newest
 
     def hear(self, data):
         """Pass on a message published by another worker; skip anything else on the channel."""
