@@ -267,9 +267,9 @@ WRONG_LINK = (
     "as Cheeper printed it when it last started."
 )
 
-# WebSocket addresses opened the wrong way. The first is for a page request to a
-# socket's address; the second, for a socket to an address that has none, or to
-# an app started with 'flask run', which cannot open WebSockets.
+# A socket's address opened the wrong way. The first answers a page request to
+# it; the second, a view that finds no WebSocket: the app was started with
+# 'flask run', which cannot open one.
 NOT_A_PAGE = "This address speaks WebSocket: open it with new WebSocket(...), not as a page."
 NO_WEBSOCKET_HERE = (
     "No WebSocket here: open this address with new WebSocket(...), and start the app "

@@ -343,7 +343,7 @@ def too_fast():
 @views.route("/echo", websocket=True)
 def echo():
     websocket = request.environ.get("wsgi.websocket")
-    if websocket is None:  # a plain page request, or an app under 'flask run'
+    if websocket is None:  # under 'flask run', which cannot open one
         return protocol.NO_WEBSOCKET_HERE + "\n", 400
     while True:
         message = websocket.receive()
@@ -356,7 +356,7 @@ def echo():
 @views.route("/ws", websocket=True)
 def ws():
     websocket = request.environ.get("wsgi.websocket")
-    if websocket is None:  # a plain page request, or an app under 'flask run'
+    if websocket is None:  # under 'flask run', which cannot open one
         return protocol.NO_WEBSOCKET_HERE + "\n", 400
     cheeps = visitor().cheeps  # shared with the person's other sockets, and their POSTs
     # Checked as the socket opens: the handshake carries the cookie and the page's Origin.
