@@ -14,11 +14,11 @@ import sys
 import gevent
 from geventwebsocket.gunicorn.workers import GeventWebSocketWorker
 
+import all_sockets
 import limits
-import sockets
 from handler import CheckedHandler
 
-wsgi_app = "server:app"
+wsgi_app = "server:create_app()"  # each worker builds its own app, as 'python server.py' does
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("WORKERS", "4"))
 # Connections a worker takes at once: as many as its open files allow, so that past
@@ -36,7 +36,7 @@ class CheeperWorker(GeventWebSocketWorker):
 
     def handle_exit(self, sig, frame):
         # SIGTERM (systemd, docker stop, a new deploy): pages hear 1001 and reconnect.
-        gevent.spawn(sockets.close_all, 1001, "Cheeper is restarting.")
+        gevent.spawn(all_sockets.say_goodbye)
         super().handle_exit(sig, frame)
 
 
@@ -55,7 +55,7 @@ def when_ready(server):
 
 def worker_int(worker):
     """Ctrl+C: the same goodbye to every page."""
-    sockets.close_all(1001, "Cheeper is restarting.")
+    all_sockets.say_goodbye()
 
 
 if workers > 1 and not os.environ.get("CHEEPER_REDIS_URL"):

@@ -21,8 +21,10 @@ from gevent.pywsgi import Input
 from geventwebsocket.handler import WebSocketHandler
 from geventwebsocket.websocket import Stream
 
+import all_sockets
 import limits
-from sockets import SEND_BUFFER, CheckedWebSocket, open_sockets
+import protocol
+from sockets import SEND_BUFFER, CheckedWebSocket
 
 # Other sites whose pages may open the socket, separated by spaces:
 # CHEEPER_ALLOWED_ORIGINS="https://cheeper.example http://localhost:8000"
@@ -65,16 +67,9 @@ class CheckedHandler(WebSocketHandler):
         visitor.connections += 1
         try:
             if open_connections > limits.CAPACITY:
-                self.refuse_at_once(
-                    "503 Service Unavailable",
-                    f"Cheeper is full: it holds {limits.CAPACITY} connections at most. Try again in a minute.",
-                )
+                self.refuse_at_once("503 Service Unavailable", protocol.FULL)
             elif visitor.connections > limits.CONNECTIONS_PER_ADDRESS and self.peer not in TRUSTED_PROXIES:
-                self.refuse_at_once(
-                    "429 Too Many Requests",
-                    f"At most {limits.CONNECTIONS_PER_ADDRESS} connections from one address: "
-                    "close a few Cheeper pages.",
-                )
+                self.refuse_at_once("429 Too Many Requests", protocol.TOO_MANY_CONNECTIONS)
             else:
                 super().handle()  # every request on this connection, one after the other
         except ConnectionError:
@@ -113,7 +108,7 @@ class CheckedHandler(WebSocketHandler):
             if self.deadline is not None:  # no request arrived, or gevent could not read it
                 self.deadline.close()
         if isinstance(result, tuple) and result[0] == "414":  # the request line alone is too long
-            return "414", plain_answer("414 URI Too Long", "The address asked for is too long.")
+            return "414", plain_answer("414 URI Too Long", protocol.ADDRESS_TOO_LONG)
         return result
 
     def MessageClass(self, rfile, *args):
@@ -125,11 +120,8 @@ class CheckedHandler(WebSocketHandler):
         if isinstance(error, ConnectionError):
             return None  # the client went away: nobody to answer
         if isinstance(error, (HeadTooBig, HTTPException)):  # HTTPException: over 100 headers
-            return "431", plain_answer(
-                "431 Request Header Fields Too Large",
-                f"The request's headers are too big: at most {limits.HEAD_LIMIT} bytes, in 100 lines.",
-            )
-        return "400", plain_answer("400 Bad Request", f"Cheeper cannot read this request: {error}")
+            return "431", plain_answer("431 Request Header Fields Too Large", protocol.HEAD_TOO_BIG)
+        return "400", plain_answer("400 Bad Request", protocol.UNREADABLE.format(error=error))
 
     def read_request(self, raw_requestline):
         """The request's head, then its body: all of it must arrive before its time
@@ -191,22 +183,15 @@ class CheckedHandler(WebSocketHandler):
         refused here, while the answer can still be an HTTP status."""
         host = self.environ.get("HTTP_HOST")
         if host is not None and not is_known_host(host):
-            raise Refused(
-                "400 Bad Request",
-                f"Cheeper does not answer to the name {host}: open it by its IP address or as localhost, "
-                "or list the name in CHEEPER_ALLOWED_HOSTS.",
-            )
+            raise Refused("400 Bad Request", protocol.UNKNOWN_HOST.format(host=host))
         if not self.opens_a_socket():
             return
         self.check_handshake()
         origin = self.environ.get("HTTP_ORIGIN")  # browsers always send it
         if origin is not None and origin not in self.allowed_origins():
-            raise Refused("403 Forbidden", f"Pages from {origin} may not open Cheeper's socket.")
+            raise Refused("403 Forbidden", protocol.OTHER_SITE.format(origin=origin))
         if self.environ["cheeper.visitor"].sockets >= limits.SOCKETS_PER_ADDRESS:
-            raise Refused(
-                "429 Too Many Requests",
-                f"At most {limits.SOCKETS_PER_ADDRESS} sockets from one address: close a few Cheeper pages.",
-            )
+            raise Refused("429 Too Many Requests", protocol.TOO_MANY_SOCKETS)
 
     def opens_a_socket(self):
         """Whether gevent-websocket would answer this request with a handshake."""
@@ -219,12 +204,12 @@ class CheckedHandler(WebSocketHandler):
     def check_handshake(self):
         """What gevent-websocket checks too, but answers with a traceback instead of a reason."""
         if self.request_version != "HTTP/1.1":
-            raise Refused("400 Bad Request", "A WebSocket handshake is made over HTTP/1.1.")
+            raise Refused("400 Bad Request", protocol.HANDSHAKE_NOT_HTTP_1_1)
         version = self.environ.get("HTTP_SEC_WEBSOCKET_VERSION")
         if version != "13":  # what every browser speaks (7 and 8 were drafts)
             raise Refused(
                 "426 Upgrade Required",
-                f"Cheeper speaks WebSocket version 13, and this handshake asks for {version or 'none'}.",
+                protocol.WEBSOCKET_VERSION.format(version=version or "none"),
                 [("Sec-WebSocket-Version", "13")],
             )
         try:
@@ -232,7 +217,7 @@ class CheckedHandler(WebSocketHandler):
         except ValueError:
             key = b""
         if len(key) != 16:
-            raise Refused("400 Bad Request", "Sec-WebSocket-Key must be 16 random bytes, in base64.")
+            raise Refused("400 Bad Request", protocol.WEBSOCKET_KEY)
 
     def allowed_origins(self):
         host = self.environ.get("HTTP_HOST", "")  # the address the page itself came from
@@ -260,11 +245,11 @@ class CheckedHandler(WebSocketHandler):
     def run_websocket(self):
         websocket = self.websocket
         websocket.visitor.sockets += 1
-        open_sockets.add(websocket)  # pinged from now on
+        all_sockets.open_now.add(websocket)  # pinged from now on, and told goodbye when the server stops
         try:
             super().run_websocket()
         finally:
-            open_sockets.discard(websocket)
+            all_sockets.open_now.discard(websocket)
             websocket.visitor.sockets -= 1
             websocket.finish()
 

@@ -1,4 +1,5 @@
-"""The messages Cheeper's server and pages exchange, and the rules a cheep follows.
+"""The messages Cheeper's server and pages exchange, the rules a cheep follows,
+and every sentence the server says to a person when it refuses something.
 
 client -> server   {"type": "cheep", "name": "...", "cheep": "...", "key": "<optional>"}
 server -> client   {"type": "cheep", "id": 7, "name": "...", "cheep": "...", "time": "<ISO-8601, UTC>"}
@@ -27,8 +28,8 @@ the sender's acknowledgement. A cheep without a key is stored as it comes.
 import json
 import re
 
+import limits
 import text
-from limits import CHEEP_BURST, CHEEPS_PER_SECOND
 
 NAME_LIMIT = 32
 CHEEP_LIMIT = 76
@@ -103,6 +104,27 @@ def read_key(data, field="key"):
             f'"{field}" must be 16 to 64 letters, digits, "-" or "_", made at random for each cheep.'
         )
     return key
+
+
+def read_number(args, field, what="a cheep id"):
+    """The cheep id (or the other number `what` says) in an address's ?field=, or
+    None when the address has none; or raise InvalidCheep."""
+    if field not in args:
+        return None
+    value = args[field]
+    # isdigit() alone would let "²" through; int() would let " 7" and "+7" through,
+    # and refuse more than 4,300 digits with an error. SQLite's integers end at 2**63 - 1.
+    if not (value.isascii() and value.isdigit() and len(value) <= 19 and int(value) < 2**63):
+        raise InvalidCheep(f'"{field}" must be {what}: a whole number, 0 or more.')
+    return int(value)
+
+
+def read_limit(args):
+    """How many cheeps a page of GET /api/cheeps holds: ?limit=, or PAGE."""
+    value = args.get("limit", str(PAGE))
+    if not (value.isascii() and value.isdigit() and len(value) <= 3 and 1 <= int(value) <= LONGEST_PAGE):
+        raise InvalidCheep(f'"limit" must be a whole number from 1 to {LONGEST_PAGE}.')
+    return int(value)
 
 
 def check_cheep(data):
@@ -221,12 +243,18 @@ def error_message(reason, key=None, retry=False):
 PONG = {"type": "pong"}
 
 
+# What the server says when it refuses something, in words, for the person who
+# sent it. A {name} in braces is filled in with .format() where it is said.
 TOO_FAST = (
-    f"Too fast: at most {CHEEP_BURST} cheeps at once from one computer, then {CHEEPS_PER_SECOND} a second. "
-    "This one was not sent."
+    f"Too fast: at most {limits.CHEEP_BURST} cheeps at once from one computer, "
+    f"then {limits.CHEEPS_PER_SECOND} a second. This one was not sent."
 )
 STORAGE_AWAY = "Cheeper cannot reach its storage just now: try again in a moment. Nothing was stored."
 KEY_REUSED = "This key came with another cheep before: make a new key for each cheep. Nothing was stored."
+NOT_A_FORM = "Send the cheep as a form or as a JSON object."
+NOT_A_JSON_OBJECT = "Send a JSON object, with Content-Type: application/json."
+SINCE_OR_BEFORE = 'Ask for the cheeps "since" an id or "before" one, not both.'
+TOO_BIG = f"Too big: a cheep is sent in at most {limits.BODY_LIMIT} bytes."
 # The instructor's tools: docs/instructor-guide.md.
 REMOVED = "The instructor removed this cheep, so it is not sent again."
 MUTED = "Your cheeps are paused for now: the instructor can tell you more. Nothing was sent."
@@ -238,3 +266,37 @@ WRONG_LINK = (
     "That instructor link is not the right one. Copy it again from the window where Cheeper runs, "
     "as Cheeper printed it when it last started."
 )
+
+# A socket's address opened the wrong way. The first answers a page request to
+# it; the second, a view that finds no WebSocket: the app was started with
+# 'flask run', which cannot open one.
+NOT_A_PAGE = "This address speaks WebSocket: open it with new WebSocket(...), not as a page."
+NO_WEBSOCKET_HERE = (
+    "No WebSocket here: open this address with new WebSocket(...), and start the app "
+    "with 'python server.py' (gevent-websocket), not with 'flask run'."
+)
+
+# Why a socket is closed, in its close frame (sockets.py).
+MESSAGE_TOO_BIG = f"Message too big: the limit is {MESSAGE_LIMIT} bytes."
+TOO_MANY_FRAMES = (
+    f"Too many frames: at most {limits.FRAME_BURST} at once, then {limits.FRAMES_PER_SECOND} a second."
+)
+RESTARTING = "Cheeper is restarting."
+
+# Connections and requests refused before Cheeper's own code sees them (handler.py).
+FULL = f"Cheeper is full: it holds {limits.CAPACITY} connections at most. Try again in a minute."
+TOO_MANY_CONNECTIONS = (
+    f"At most {limits.CONNECTIONS_PER_ADDRESS} connections from one address: close a few Cheeper pages."
+)
+TOO_MANY_SOCKETS = f"At most {limits.SOCKETS_PER_ADDRESS} sockets from one address: close a few Cheeper pages."
+ADDRESS_TOO_LONG = "The address asked for is too long."
+HEAD_TOO_BIG = f"The request's headers are too big: at most {limits.HEAD_LIMIT} bytes, in 100 lines."
+UNREADABLE = "Cheeper cannot read this request: {error}"
+UNKNOWN_HOST = (
+    "Cheeper does not answer to the name {host}: open it by its IP address or as localhost, "
+    "or list the name in CHEEPER_ALLOWED_HOSTS."
+)
+OTHER_SITE = "Pages from {origin} may not open Cheeper's socket."
+HANDSHAKE_NOT_HTTP_1_1 = "A WebSocket handshake is made over HTTP/1.1."
+WEBSOCKET_VERSION = "Cheeper speaks WebSocket version 13, and this handshake asks for {version}."
+WEBSOCKET_KEY = "Sec-WebSocket-Key must be 16 random bytes, in base64."

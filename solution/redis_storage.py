@@ -17,8 +17,8 @@ import os
 from datetime import datetime, timezone
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
+
+import redis_client
 
 KEY = "cheeper:cheeps"
 IDS_BY_KEY = "cheeper:keys"  # a hash: a cheep's key -> its id
@@ -26,14 +26,7 @@ REMOVALS = "cheeper:removals"  # a list: {"id": ...} for one cheep, {"up_to": ..
 GONE_UP_TO = "cheeper:gone-up-to"  # every cheep up to this id was removed at once (start afresh)
 Unavailable = redis.RedisError  # raised when Redis cannot be reached
 
-# No retries: a push sent again after its answer was lost would store the cheep twice.
-# At most 32 connections to Redis, however many requests wait: they come out of the
-# open files the server keeps in reserve (FILES_IN_RESERVE, in limits.py).
-db = redis.Redis(
-    connection_pool=redis.BlockingConnectionPool.from_url(
-        os.environ["CHEEPER_DB"], max_connections=32, timeout=5, decode_responses=True, retry=Retry(NoBackoff(), 0)
-    )
-)
+db = redis_client.connect(os.environ["CHEEPER_DB"], decode_responses=True)
 
 
 def create_table():

@@ -19,12 +19,11 @@ from collections import OrderedDict
 import gevent
 import redis
 from gevent.queue import Full, Queue
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 import broadcasting
 import instructor
 import protocol
+import redis_client
 
 # Pub/sub channels are shared by all of a Redis's databases: two Cheepers on one
 # Redis need two channel names.
@@ -43,9 +42,7 @@ log = logging.getLogger("cheeper")
 class Relay:
     def __init__(self, url, storage):
         self.url = url
-        # No retries inside redis-py: a lost connection must reach this code,
-        # which then catches up on what was published meanwhile.
-        self.redis = redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0))
+        self.redis = redis_client.connect(url)
         self.storage = storage
         self.name = secrets.token_hex(8)  # so that this worker knows its own messages when Redis brings them back
         self.sent = OrderedDict()  # ids of cheeps sent to this worker's pages, oldest first
@@ -53,6 +50,9 @@ class Relay:
         self.removed = set()  # ids of cheeps removed since this worker started
         self.gone_up_to = 0  # cheeps up to this id were removed all at once (start afresh)
         self.to_publish = Queue(PUBLISH_LIMIT)
+
+    def start(self):
+        """Start publishing this worker's messages to Redis, and listening for the others'."""
         gevent.spawn(self.publish_forever)
         gevent.spawn(self.listen_forever)
 
@@ -115,10 +115,15 @@ class Relay:
         together.execute()
 
     def listen_forever(self):
-        # Pages that load now get every cheep stored so far with the page.
-        self.keep_trying(self.remember_the_newest, "Cannot reach the storage")
+        # Pages that load from now on get every cheep stored so far with the page:
+        # this worker's pages need only the cheeps after the newest stored now.
+        self.keep_trying(self.start_from_the_newest, "Cannot reach the storage")
         while True:
-            listening = self.keep_trying(self.subscribe, "Cannot reach Redis")
+            # What was stored while this worker was not listening is read from storage,
+            # from the smallest id it remembers (other workers' cheeps come out of
+            # order). There is one: start_from_the_newest() remembered the newest.
+            catch_up_from = min(self.sent)
+            listening = self.keep_trying(lambda: self.subscribe(catch_up_from), "Cannot reach Redis")
             log.info("Sharing cheeps with the other workers through Redis at %s.", self.url)
             try:
                 for message in listening.listen():
@@ -129,8 +134,10 @@ class Relay:
             finally:
                 listening.close()
 
-    def remember_the_newest(self):
-        self.remember(self.storage.newest_id())
+    def start_from_the_newest(self):
+        """Note the newest cheep and removal stored now, as if this worker's pages had
+        had them: their pages have them already, or will with the page."""
+        self.remember(self.storage.newest_id())  # 0 when none is stored yet: every cheep is after it
         self.newest_removal = self.storage.newest_removal()
 
     def hear(self, data):
@@ -150,7 +157,10 @@ class Relay:
         else:
             self.announce_to_my_pages(message)
 
-    def subscribe(self):
+    def subscribe(self, catch_up_from):
+        """Listen on the channel; then send this worker's pages what they missed
+        meanwhile: the cheeps stored after the id catch_up_from that they have not
+        had, the removals, the mutes and the board."""
         listening = self.redis.pubsub()
         try:
             listening.subscribe(CHANNEL)
@@ -158,10 +168,9 @@ class Relay:
             if not confirmed or confirmed["type"] != "subscribe":
                 raise redis.TimeoutError("Redis did not confirm the subscription.")
             # Listening from now on. What was stored while this worker was not
-            # listening comes from storage: the cheeps since the oldest one it
-            # remembers, skipping those its pages had already, and the removals;
+            # listening comes from storage, skipping what its pages had already;
             # the mutes and the board, from Redis.
-            for cheep in self.storage.cheeps_since(min(self.sent)):
+            for cheep in self.storage.cheeps_since(catch_up_from):
                 self.send_to_my_pages(cheep)
             for removal in self.storage.removals_since(self.newest_removal):
                 self.announce_to_my_pages(protocol.removal_message(removal))

@@ -9,10 +9,16 @@ not a flood of messages or connections from one laptop, not another site's page.
 The instructor can take a cheep back from every page, mute, start afresh, and
 see the room's progress (instructor.py, and docs/instructor-guide.md).
 
-The rules a cheep follows, and the errors about it, live in protocol.py, the
-SQLite code in storage.py, sending to every page in broadcasting.py, what one
-person may do in limits.py, the checks on each connection in handler.py, and
-on each socket in sockets.py.
+create_app() builds the app: where the cheeps are kept, how they reach every
+page, and what runs beside the views, all chosen there, in one place. The
+views below it answer each address.
+
+The rules a cheep follows, and every sentence the server says to a person
+when it refuses something, live in protocol.py; the SQLite code in storage.py,
+sending to every page in broadcasting.py, what one person may do in limits.py,
+the checks on each connection in handler.py, on each socket in sockets.py,
+the pings and the goodbye to every socket in all_sockets.py, and the addresses
+the room can open, printed as it starts, in addresses.py.
 For several workers (docs/many-workers.md), relay.py shares the cheeps
 through Redis, and redis_storage.py keeps them there.
 """
@@ -31,50 +37,68 @@ import sys
 from datetime import datetime, timezone
 
 import gevent
-from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request, url_for
 from gevent.pywsgi import WSGIServer
 from geventwebsocket.exceptions import WebSocketError
 from werkzeug.routing import WebsocketMismatch
 
 import addresses
+import all_sockets
 import broadcasting
 import instructor
 import limits
 import protocol
-import sockets
 from handler import CheckedHandler
 from protocol import InvalidCheep
 
-# Where the cheeps are kept: a SQLite file, or a Redis that workers on several
-# machines share (CHEEPER_DB=redis://...).
-if os.environ.get("CHEEPER_DB", "").startswith(("redis://", "rediss://")):
-    import redis_storage as storage
-else:
-    import storage
-storage.create_table()  # in every worker, whether started as 'python server.py' or by gunicorn
-
 HOST = os.environ.get("HOST", "127.0.0.1")
 PORT = int(os.environ.get("PORT", "5000"))
-REDIS_URL = os.environ.get("CHEEPER_REDIS_URL")  # set when several workers run side by side
 
-# How a cheep, or the instructor's removal, reaches every page: this worker's
-# own pages, or (several workers) every worker's, through Redis.
-if REDIS_URL:
-    from relay import Relay
-
-    relay = Relay(REDIS_URL, storage)
-    broadcast, announce = relay.broadcast, relay.announce
-else:
-    broadcast, announce = broadcasting.broadcast, broadcasting.announce
-
-logging.basicConfig(format="[%(process)d] %(message)s")
-logging.getLogger("cheeper").setLevel(logging.INFO)  # what relay.py says about Redis
-
-app = Flask(__name__)
-app.config["MAX_CONTENT_LENGTH"] = limits.BODY_LIMIT  # bytes in a POST; a cheep needs far fewer
+# Every view of Cheeper. A Blueprint is a set of views that create_app() adds to
+# the app it builds: @views.route is @app.route, for an app not built yet.
+views = Blueprint("views", __name__)
 
 
-@app.after_request
+def create_app():
+    """Build Cheeper's app, with every choice it makes as it starts, in this one
+    place (as Flask's own tutorial does). 'python server.py' calls it once, and
+    gunicorn once in each worker (gunicorn.conf.py)."""
+    logging.basicConfig(format="[%(process)d] %(message)s")
+    logging.getLogger("cheeper").setLevel(logging.INFO)  # what relay.py says about Redis
+
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = limits.BODY_LIMIT  # bytes in a POST; a cheep needs far fewer
+
+    # Where the cheeps are kept: a SQLite file, or a Redis that workers on several
+    # machines share (CHEEPER_DB=redis://...). The views use current_app.storage.
+    if os.environ.get("CHEEPER_DB", "").startswith(("redis://", "rediss://")):
+        import redis_storage as storage  # only when chosen: it connects to that Redis
+    else:
+        import storage
+    storage.create_table()
+    app.storage = storage
+    # A request that finds the storage away is told so (a socket's message: see answer()).
+    app.register_error_handler(storage.Unavailable, storage_away)
+
+    # How a cheep, or the instructor's removal, reaches every page: this worker's
+    # own pages, or (several workers side by side) every worker's, through Redis.
+    # The views call current_app.broadcast and current_app.announce.
+    redis_url = os.environ.get("CHEEPER_REDIS_URL")
+    if redis_url:
+        from relay import Relay
+
+        relay = Relay(redis_url, storage)
+        relay.start()
+        app.broadcast, app.announce = relay.broadcast, relay.announce
+    else:
+        app.broadcast, app.announce = broadcasting.broadcast, broadcasting.announce
+
+    app.register_blueprint(views)
+    gevent.spawn(all_sockets.ping_forever)  # in the background, for as long as the server runs
+    return app
+
+
+@views.after_app_request
 def only_our_own_code(response):
     # The browser runs scripts and opens sockets from this app's own address
     # only, and never guesses that a file is a script when we said it is not.
@@ -98,15 +122,12 @@ def visitor():
 
 def save(name, text, key=None):
     """Store a cheep; return it, and whether it is new. A key stored before gives
-    back the cheep stored with it. Raises InvalidCheep when it cannot be stored."""
+    back the cheep stored with it. Raises InvalidCheep when it may not be stored,
+    and storage.Unavailable when the storage cannot be reached."""
     address = visitor().address
     if instructor.refuses(name, address):
         raise InvalidCheep(protocol.MUTED, 403)
-    try:
-        cheep, new = storage.save_cheep(name, text, key, address)
-    except storage.Unavailable as error:
-        app.logger.warning("A cheep was not stored: %s", error)
-        raise InvalidCheep(protocol.STORAGE_AWAY, 503, retry=True) from None
+    cheep, new = current_app.storage.save_cheep(name, text, key, address)
     if cheep.get("removed"):  # sent again, after the instructor removed it
         raise InvalidCheep(protocol.REMOVED, 410)
     if (cheep["name"], cheep["cheep"]) != (name, text):  # the key of another cheep
@@ -114,16 +135,16 @@ def save(name, text, key=None):
     return cheep, new
 
 
-@app.route("/")
+@views.route("/")
 def index():
     """The newest page of cheeps; /?before=<id>, the page of cheeps older than that."""
     try:
-        before = read_number("before")
+        before = protocol.read_number(request.args, "before")
     except InvalidCheep as error:
         return f"{error}\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
     # The removals first: one made while the cheeps are read is told to the page again, which does no harm.
-    newest_removal = storage.newest_removal()
-    cheeps = storage.newest_cheeps(protocol.PAGE + 1, before)  # one more: is there an older page?
+    newest_removal = current_app.storage.newest_removal()
+    cheeps = current_app.storage.newest_cheeps(protocol.PAGE + 1, before)  # one more: is there an older page?
     page = render_template(
         "index.html",
         instructor=instructor.has_session(request),
@@ -141,19 +162,7 @@ def index():
     return page, {"Cache-Control": "no-store"}
 
 
-def read_number(field, what="a cheep id"):
-    """The cheep id (or the other number `what` says) in ?field=, or None when the address has none."""
-    if field not in request.args:
-        return None
-    value = request.args[field]
-    # isdigit() alone would let "²" through; int() would let " 7" and "+7" through,
-    # and refuse more than 4,300 digits with an error. SQLite's integers end at 2**63 - 1.
-    if not (value.isascii() and value.isdigit() and len(value) <= 19 and int(value) < 2**63):
-        raise InvalidCheep(f'"{field}" must be {what}: a whole number, 0 or more.')
-    return int(value)
-
-
-@app.route("/api/cheep", methods=["POST"])
+@views.route("/api/cheep", methods=["POST"])
 def post_cheep():
     """A cheep from the form (a page without JavaScript) or as JSON (curl, scripts)."""
     if not visitor().cheeps.allow():  # the same allowance as the person's sockets
@@ -163,7 +172,7 @@ def post_cheep():
     except RecursionError:  # JSON nested thousands deep
         data = None
     if not isinstance(data, dict):
-        return refuse("Send the cheep as a form or as a JSON object.")
+        return refuse(protocol.NOT_A_FORM)
     try:
         # The same key twice stores one cheep. A script sends its key in the
         # Idempotency-Key header, as HTTP APIs do (or as "key", as on the socket);
@@ -174,7 +183,7 @@ def post_cheep():
     except InvalidCheep as error:
         return refuse(str(error), error.status)
     if new:
-        broadcast(cheep)
+        current_app.broadcast(cheep)
     if request.is_json:
         return jsonify(protocol.cheep_message(cheep)), 201
     # 303 See Other: the browser follows it with a GET, so reloading the page
@@ -182,55 +191,48 @@ def post_cheep():
     return redirect("/", code=303)
 
 
-@app.route("/api/cheeps")
+@views.route("/api/cheeps")
 def cheeps_page():
     """One page of cheeps, as JSON. ?since=<id>: the cheeps after it, oldest first
     (what a reconnecting page missed). Otherwise the newest, or with ?before=<id>
     the ones older than it, newest first (the feed, page by page). When more are
     left, a Link header gives the address of the next page."""
     try:
-        since, before = read_number("since"), read_number("before")
-        limit = read_limit()
+        since, before = protocol.read_number(request.args, "since"), protocol.read_number(request.args, "before")
+        limit = protocol.read_limit(request.args)
         if since is not None and before is not None:
-            raise InvalidCheep('Ask for the cheeps "since" an id or "before" one, not both.')
+            raise InvalidCheep(protocol.SINCE_OR_BEFORE)
     except InvalidCheep as error:
         return refuse(str(error))
     # One more than asked for: if it comes, there is a next page, after the last one sent.
     if since is not None:
-        cheeps = storage.cheeps_since(since, limit + 1)
+        cheeps = current_app.storage.cheeps_since(since, limit + 1)
     else:
-        cheeps = storage.newest_cheeps(limit + 1, before)
+        cheeps = current_app.storage.newest_cheeps(limit + 1, before)
     headers = {}
     if len(cheeps) > limit:  # a Link header: HTTP's own way to link pages (RFC 8288), as GitHub's API does
         last = cheeps[limit - 1]["id"]
         if since is not None:
-            next_page = url_for("cheeps_page", since=last, limit=limit)
+            next_page = url_for("views.cheeps_page", since=last, limit=limit)
         else:
-            next_page = url_for("cheeps_page", before=last, limit=limit)
+            next_page = url_for("views.cheeps_page", before=last, limit=limit)
         headers["Link"] = f'<{next_page}>; rel="next"'
     return jsonify([protocol.cheep_message(cheep) for cheep in cheeps[:limit]]), headers
 
 
-@app.route("/api/removals")
+@views.route("/api/removals")
 def removals():
     """What the instructor removed since ?since=<seq>, oldest first: a page that
     was away catches up on it as on the cheeps."""
     try:
-        since = read_number("since", "the number of a removal") or 0
+        since = protocol.read_number(request.args, "since", "the number of a removal") or 0
     except InvalidCheep as error:
         return refuse(str(error))
-    return jsonify([protocol.removal_message(removal) for removal in storage.removals_since(since)])
+    removals = current_app.storage.removals_since(since)
+    return jsonify([protocol.removal_message(removal) for removal in removals])
 
 
-def read_limit():
-    """How many cheeps a page of /api/cheeps holds: ?limit=, or protocol.PAGE."""
-    value = request.args.get("limit", str(protocol.PAGE))
-    if not (value.isascii() and value.isdigit() and len(value) <= 3 and 1 <= int(value) <= protocol.LONGEST_PAGE):
-        raise InvalidCheep(f'"limit" must be a whole number from 1 to {protocol.LONGEST_PAGE}.')
-    return int(value)
-
-
-@app.route("/instructor")
+@views.route("/instructor")
 def become_instructor():
     """The link Cheeper prints as it starts: it makes this browser the instructor's."""
     if not visitor().cheeps.allow():  # a guess costs as much as a cheep
@@ -245,7 +247,7 @@ def become_instructor():
     return response
 
 
-@app.route("/instructor/board")
+@views.route("/instructor/board")
 def board():
     """The room's progress, for the instructor: what make check SHARE=... reported."""
     if not instructor.has_session(request):
@@ -253,7 +255,7 @@ def board():
     return render_template("board.html", rows=instructor.board_rows()), {"Cache-Control": "no-store"}
 
 
-@app.route("/api/instructor", methods=["POST"])
+@views.route("/api/instructor", methods=["POST"])
 def instructor_action():
     """The instructor's messages, as JSON, for scripts: the same ones the instructor's page sends on its socket."""
     if not instructor.may_act(request):
@@ -269,17 +271,14 @@ def instructor_action():
 
 def act(data):
     """Carry out an instructor's message (checked already) on every page; return what the pages hear."""
-    try:
-        message = instructor_message(data)
-    except storage.Unavailable as error:
-        app.logger.warning("The storage could not be reached: %s", error)
-        raise InvalidCheep(protocol.STORAGE_AWAY, 503) from None
-    announce(message)
+    message = instructor_message(data)
+    current_app.announce(message)
     return message
 
 
 def instructor_message(data):
     """What the pages hear of an instructor's message, once the storage has done its part."""
+    storage = current_app.storage
     if data["type"] == "remove":
         removal = storage.remove_cheep(data["id"])
         if removal is None:
@@ -298,7 +297,7 @@ def instructor_message(data):
     return {"type": "unmuted", "what": data["what"], "value": data["value"]}
 
 
-@app.route("/api/progress")
+@views.route("/api/progress")
 def room_progress():
     """The board's rows, for the instructor's board when it reconnects."""
     if not instructor.has_session(request):
@@ -306,7 +305,7 @@ def room_progress():
     return jsonify(instructor.board_rows())
 
 
-@app.route("/api/progress", methods=["POST"])
+@views.route("/api/progress", methods=["POST"])
 def progress():
     """A learner's progress, sent by make check SHARE=...: onto the instructor's board."""
     if not visitor().cheeps.allow():  # the same allowance as a person's cheeps
@@ -321,7 +320,7 @@ def progress():
         **report,
         "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),  # the board sorts by it
     }
-    announce(message)
+    current_app.announce(message)
     return jsonify(message), 201
 
 
@@ -332,7 +331,7 @@ def read_json_object():
     except RecursionError:  # JSON nested thousands deep
         data = None
     if not isinstance(data, dict):
-        raise InvalidCheep("Send a JSON object, with Content-Type: application/json.")
+        raise InvalidCheep(protocol.NOT_A_JSON_OBJECT)
     return data
 
 
@@ -341,21 +340,13 @@ def too_fast():
     return reason, status, {"Retry-After": str(visitor().cheeps.seconds_to_wait())}
 
 
-# Reached when the route lacks websocket=True and this is a plain page request,
-# or when the app runs under 'flask run', which cannot open WebSockets.
-NO_WEBSOCKET_HERE = (
-    "No WebSocket here: open this address with new WebSocket(...), and start the app "
-    "with 'python server.py' (gevent-websocket), not with 'flask run'.\n"
-)
-
-
 # websocket=True: without it Flask refuses the WebSocket request (Werkzeug's
 # WebsocketMismatch) and the connection closes as soon as it opens.
-@app.route("/echo", websocket=True)
+@views.route("/echo", websocket=True)
 def echo():
     websocket = request.environ.get("wsgi.websocket")
-    if websocket is None:
-        return NO_WEBSOCKET_HERE, 400
+    if websocket is None:  # under 'flask run', which cannot open one
+        return protocol.NO_WEBSOCKET_HERE + "\n", 400
     while True:
         message = websocket.receive()
         if message is None:  # the client closed the connection
@@ -364,11 +355,11 @@ def echo():
     return ""
 
 
-@app.route("/ws", websocket=True)
+@views.route("/ws", websocket=True)
 def ws():
     websocket = request.environ.get("wsgi.websocket")
-    if websocket is None:
-        return NO_WEBSOCKET_HERE, 400
+    if websocket is None:  # under 'flask run', which cannot open one
+        return protocol.NO_WEBSOCKET_HERE + "\n", 400
     cheeps = visitor().cheeps  # shared with the person's other sockets, and their POSTs
     # Checked as the socket opens: the handshake carries the cookie and the page's Origin.
     for_the_instructor = instructor.may_act(request)
@@ -411,31 +402,40 @@ def answer(websocket, message, cheeps, for_the_instructor=False):
         # Only the sender hears about it; the connection stays open.
         websocket.send(json.dumps(protocol.error_message(str(error), key, error.retry)))
         return
+    except current_app.storage.Unavailable as error:
+        log_storage_away(error)
+        # The same cheep may go through in a moment: retry tells the page to send it again.
+        retry = data["type"] == "cheep"
+        websocket.send(json.dumps(protocol.error_message(protocol.STORAGE_AWAY, key, retry)))
+        return
     if new:
-        broadcast(cheep)  # the sender's page gets it too: with its key, that is its acknowledgement
+        current_app.broadcast(cheep)  # the sender's page gets it too: with its key, that is its acknowledgement
     else:  # its key was stored before: sent again, so only the sender hears of it
         websocket.send(json.dumps(protocol.cheep_message(cheep)))
 
 
-@app.errorhandler(WebsocketMismatch)
+@views.app_errorhandler(WebsocketMismatch)
 def not_a_websocket(error):
-    return "This address speaks WebSocket: open it with new WebSocket(...), not as a page.\n", 400
+    return protocol.NOT_A_PAGE + "\n", 400
 
 
-@app.errorhandler(413)
+@views.app_errorhandler(413)
 def too_big(error):
-    return refuse(f"Too big: a cheep is sent in at most {app.config['MAX_CONTENT_LENGTH']} bytes.", 413)
+    return refuse(protocol.TOO_BIG, 413)
 
 
-@app.errorhandler(storage.Unavailable)
 def storage_away(error):
-    app.logger.warning("The storage could not be reached: %s", error)
+    """The answer to any request that finds the storage away (create_app() makes it the error handler)."""
+    log_storage_away(error)
     return refuse(protocol.STORAGE_AWAY, 503)
 
 
-gevent.spawn(sockets.ping_forever)  # in every worker, too
+def log_storage_away(error):
+    current_app.logger.warning("The storage could not be reached: %s", error)
+
 
 if __name__ == "__main__":
+    app = create_app()
     server = WSGIServer((HOST, PORT), app, handler_class=CheckedHandler)
     try:
         server.start()
@@ -456,8 +456,7 @@ if __name__ == "__main__":
     print("Press Ctrl+C to stop it.")
 
     def stop():
-        # 1001, "going away": the pages reconnect as soon as the server is back.
-        sockets.close_all(1001, "Cheeper is restarting.")
+        all_sockets.say_goodbye()  # the pages reconnect as soon as the server is back
         server.stop(timeout=2)
 
     gevent.signal_handler(signal.SIGINT, stop)  # Ctrl+C

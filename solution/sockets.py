@@ -1,12 +1,11 @@
-"""gevent-websocket's WebSocket, with what a server open to a whole room needs.
+"""One WebSocket: gevent-websocket's, with what a server open to a whole room needs.
 
 CheckedWebSocket limits the size of a message and how many frames a socket may
 send, lets the others have a turn after every frame it reads, sends close
-frames with a real code, notes when the client was last heard from, and never
-makes its caller wait to send: what the network does not take at once waits in
-an outbox. Every open socket is pinged now and then, and a silent one dropped.
+frames with a real code, notes when the client was last heard from (for the
+pings in all_sockets.py), and never makes its caller wait to send: what the
+network does not take at once waits in an outbox.
 """
-import os
 import socket
 import struct
 import time
@@ -18,15 +17,12 @@ from geventwebsocket.exceptions import ProtocolError, WebSocketError
 from geventwebsocket.websocket import Header, WebSocket
 
 import limits
-from protocol import MESSAGE_LIMIT
+import protocol
 
 # What the operating system may hold for one socket, waiting to be sent. Left to
 # itself it grows to megabytes for a client that has stopped reading.
 SEND_BUFFER = 64 * 1024  # bytes
 OUTBOX_LIMIT = 100  # frames in one page's outbox; a page further behind is dropped
-PING_SECONDS = float(os.environ.get("CHEEPER_PING_SECONDS", "20"))
-
-open_sockets = set()  # every WebSocket open now, on /ws and on /echo
 
 
 class MessageTooBig(Exception):
@@ -59,7 +55,7 @@ class CheckedWebSocket(WebSocket):
             self.message_size = 0  # a new message; continuation frames add to it
         if header.opcode in (self.OPCODE_TEXT, self.OPCODE_BINARY, self.OPCODE_CONTINUATION):
             self.message_size += header.length
-        if self.message_size > MESSAGE_LIMIT:
+        if self.message_size > protocol.MESSAGE_LIMIT:
             raise MessageTooBig
         payload = self.raw_read(header.length) if header.length else b""
         if len(payload) != header.length:
@@ -75,11 +71,9 @@ class CheckedWebSocket(WebSocket):
         try:
             return super().receive()
         except MessageTooBig:
-            self.close(1009, f"Message too big: the limit is {MESSAGE_LIMIT} bytes.")
+            self.close(1009, protocol.MESSAGE_TOO_BIG)
         except TooManyFrames:
-            self.close(
-                1008, f"Too many frames: at most {limits.FRAME_BURST} at once, then {limits.FRAMES_PER_SECOND} a second."
-            )
+            self.close(1008, protocol.TOO_MANY_FRAMES)
         return None
 
     def send_frame(self, message, opcode):
@@ -156,23 +150,3 @@ def frame(opcode, payload):
     so one text frame is the same bytes for every page."""
     return Header.encode_header(True, opcode, b"", len(payload), 0) + payload
 
-
-def ping_forever():
-    """Ping every socket now and then, and drop the ones that have stopped answering:
-    a laptop closed or a Wi-Fi gone does not say goodbye."""
-    while True:
-        gevent.sleep(PING_SECONDS)
-        for websocket in list(open_sockets):
-            if time.monotonic() - websocket.last_heard > 2 * PING_SECONDS:
-                websocket.abort()
-            else:
-                try:
-                    websocket.send_frame(b"", WebSocket.OPCODE_PING)
-                except WebSocketError:
-                    pass
-
-
-def close_all(code, reason):
-    """Send every socket a close frame; a stalled page's waits in its outbox."""
-    for websocket in list(open_sockets):
-        websocket.close(code, reason)

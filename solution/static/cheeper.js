@@ -2,7 +2,7 @@
 // arrives, and when the connection drops, reconnect and catch up by itself.
 // A cheep typed is never lost: it waits on the page, "Sending…", until the
 // server has stored it, and goes again on every new socket until then.
-$(function () {
+$(() => {
   const $feed = $("#feed");
   if ($feed.is("[data-older]")) {
     return; // a page of older cheeps (/?before=<id>) is for reading: it stays as the server drew it
@@ -25,30 +25,42 @@ $(function () {
   function socketUrl() {
     // Back to the host and port this page came from; wss: when the page is https:.
     const protocol = location.protocol === "https:" ? "wss:" : "ws:";
-    return protocol + "//" + location.host + "/ws";
+    return `${protocol}//${location.host}/ws`;
   }
 
   function newKey() {
     // 16 random bytes as 32 hex digits. (crypto.randomUUID() would do, but browsers
     // offer it only on https: pages and localhost, not on http://<a laptop's address>.)
     const bytes = crypto.getRandomValues(new Uint8Array(16));
-    return Array.from(bytes, function (byte) { return byte.toString(16).padStart(2, "0"); }).join("");
+    return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
   }
 
   function setStatus(state, text) {
     $status.attr("class", state).text(text);
   }
 
+  // A cheep's markup is written once, in index.html: the server draws the feed
+  // with it, and leaves an empty copy in <template id="cheep-template">. The
+  // page copies that for each new cheep and fills it in. .text() puts a name or
+  // cheep in as plain text: "<script>" stays words on the page.
+  const cheepTemplate = document.getElementById("cheep-template").content.firstElementChild;
+
+  function newCheepItem(cheep) {
+    const $item = $(cheepTemplate.cloneNode(true));
+    $item.children(".name").text(cheep.name);
+    $item.children(".text").text(cheep.cheep);
+    return $item;
+  }
+
   function renderCheep(cheep) {
-    // .text() shows a name or cheep as plain text: "<script>" stays words on the page.
-    // <bdi>: a right-to-left name cannot turn the cheep beside it around.
-    const $item = $("<li class='cheep'>").attr("data-id", cheep.id).append(
-      $("<bdi class='name'>").text(cheep.name),
-      " ",
-      $("<bdi class='text'>").text(cheep.cheep),
-      $("<time>").attr("datetime", cheep.time).text(cheep.time.slice(0, 16).replace("T", " ") + " UTC")
-    );
+    const $item = newCheepItem(cheep).attr("data-id", cheep.id);
+    $item.children("time").attr("datetime", cheep.time).text(timeShown(cheep.time));
     return instructor ? $item.append(instructorTools(cheep.name)) : $item;
+  }
+
+  function timeShown(time) {
+    // "2026-05-04T09:30:12+00:00" shows as "2026-05-04 09:30 UTC", as index.html draws it.
+    return `${time.slice(0, 16).replace("T", " ")} UTC`;
   }
 
   // The cheeps this tab typed that the server has not stored yet live in
@@ -72,10 +84,10 @@ $(function () {
     } catch (error) {
       const items = new Map();
       return {
-        getItem: function (key) { return items.has(key) ? items.get(key) : null; },
-        setItem: function (key, value) { items.set(key, String(value)); },
-        removeItem: function (key) { items.delete(key); },
-        key: function (index) { return Array.from(items.keys())[index]; },
+        getItem: (key) => (items.has(key) ? items.get(key) : null),
+        setItem: (key, value) => items.set(key, String(value)),
+        removeItem: (key) => items.delete(key),
+        key: (index) => Array.from(items.keys())[index],
         get length() { return items.size; },
       };
     }
@@ -116,7 +128,7 @@ $(function () {
     for (let index = 0; index < local.length; index++) {
       names.push(local.key(index));
     }
-    names.forEach(function (name) {
+    names.forEach((name) => {
       if (name.startsWith(listPrefix) && name !== myList && Date.now() - readList(name).seen > goneAfter) {
         const theirs = readList(name).cheeps;
         local.removeItem(name);
@@ -126,18 +138,16 @@ $(function () {
   }
 
   function renderUnsent(cheep) {
-    // "Sending…" in words, not only a paler colour: everyone can tell it is not stored yet.
-    return $("<li class='cheep sending'>").attr("data-key", cheep.key).append(
-      $("<bdi class='name'>").text(cheep.name),
-      " ",
-      $("<bdi class='text'>").text(cheep.cheep),
-      $("<span class='state'>").text("Sending…")
-    );
+    // Not stored yet, so no id and no time: "Sending…" in words where the time
+    // goes, not only a paler colour, so that everyone can tell.
+    const $item = newCheepItem(cheep).removeAttr("data-id").addClass("sending").attr("data-key", cheep.key);
+    $item.children("time").replaceWith($("<span class='state'>").text("Sending…"));
+    return $item;
   }
 
   function showUnsent() {
     $unsent.children(".sending").remove();
-    unsentCheeps().forEach(function (cheep) {
+    unsentCheeps().forEach((cheep) => {
       $unsent.prepend(renderUnsent(cheep)); // the newest on top
     });
   }
@@ -146,12 +156,12 @@ $(function () {
   // undefined when this tab's list has no cheep with that key.
   function forgetUnsent(key) {
     const cheeps = unsentCheeps();
-    const cheep = cheeps.find(function (unsent) { return unsent.key === key; });
+    const cheep = cheeps.find((unsent) => unsent.key === key);
     if (cheep) {
-      saveUnsent(cheeps.filter(function (unsent) { return unsent.key !== key; }));
+      saveUnsent(cheeps.filter((unsent) => unsent.key !== key));
     }
     // Its line goes either way: another tab may have taken it off the list first.
-    $unsent.children(".sending").filter(function () { return $(this).attr("data-key") === key; }).remove();
+    $unsent.children(".sending").filter((index, item) => $(item).attr("data-key") === key).remove();
     return cheep;
   }
 
@@ -163,12 +173,12 @@ $(function () {
       return;
     }
     const $item = renderUnsent(cheep).attr("class", "cheep not-sent");
-    const $edit = $("<button type='button' class='edit'>Edit</button>").on("click", function () {
+    const $edit = $("<button type='button' class='edit'>Edit</button>").on("click", () => {
       $("#name").val(cheep.name);
       $("#cheep").val(cheep.cheep).trigger("focus");
       $item.remove();
     });
-    $item.find(".state").text("Not sent: " + reason + " ").append($edit);
+    $item.find(".state").text(`Not sent: ${reason} `).append($edit);
     $unsent.prepend($item);
   }
 
@@ -180,7 +190,7 @@ $(function () {
   const mostShown = 200; // cheeps kept on the page; older ones stay a click away, in "Show older cheeps"
   let keep = mostShown; // grows by each older page the reader asks for
   let waiting = []; // cheeps that arrived and are not drawn yet
-  const shownOrWaiting = new Set($feed.children().map(function () { return idOf(this); }).get()); // their ids
+  const shownOrWaiting = new Set($feed.children().map((index, item) => idOf(item)).get()); // their ids
   let newestSeen = feed.firstElementChild ? idOf(feed.firstElementChild) : 0;
   let oldestShown = 0; // cheeps older than this are not on the page (0: none are left out)
   showOlderLink($("#older-cheeps").prop("hidden") ? 0 : idOf(feed.lastElementChild));
@@ -213,8 +223,8 @@ $(function () {
   }
 
   function forgetOldestWaiting() {
-    waiting.sort(function (a, b) { return b.id - a.id; });
-    waiting.splice(keep).forEach(function (cheep) { shownOrWaiting.delete(cheep.id); });
+    waiting.sort(newestFirst);
+    waiting.splice(keep).forEach((cheep) => shownOrWaiting.delete(cheep.id));
     // The newest `keep` are left: the page will show them, and "Show older cheeps" the rest.
     const oldestKept = waiting[waiting.length - 1].id;
     while (feed.lastElementChild && idOf(feed.lastElementChild) < oldestKept) {
@@ -224,11 +234,11 @@ $(function () {
   }
 
   function drawWaiting() {
-    const newestFirst = waiting.sort(function (a, b) { return b.id - a.id; });
+    const cheeps = waiting.sort(newestFirst);
     waiting = [];
     const newest = feed.firstElementChild ? idOf(feed.firstElementChild) : 0;
     const above = document.createDocumentFragment(); // the new ones, put on top all at once
-    newestFirst.forEach(function (cheep) {
+    cheeps.forEach((cheep) => {
       if (cheep.id < oldestShown) { // the oldest were dropped meanwhile: "Show older cheeps" has it
         shownOrWaiting.delete(cheep.id);
       } else if (cheep.id > newest) {
@@ -239,6 +249,10 @@ $(function () {
     });
     feed.prepend(above);
     dropOldest();
+  }
+
+  function newestFirst(a, b) {
+    return b.id - a.id; // for sort(): the higher id first
   }
 
   function insertInOrder(item, id) {
@@ -270,13 +284,13 @@ $(function () {
   // their own; with this script, they come in place instead.
   function showOlderLink(oldest) {
     oldestShown = oldest;
-    $("#older").attr("href", "/?before=" + oldest);
+    $("#older").attr("href", `/?before=${oldest}`);
     $("#older-cheeps").prop("hidden", !oldest);
   }
 
   const olderFailed = "The older cheeps could not be loaded. Try again in a moment.";
 
-  $("#older").on("click", function (event) {
+  $("#older").on("click", (event) => {
     event.preventDefault();
     showOlder();
   });
@@ -289,11 +303,11 @@ $(function () {
     $link.attr("aria-disabled", "true");
     const before = oldestShown;
     keep = Infinity; // nothing leaves the page until they come: they go just below its oldest
-    $.getJSON("/api/cheeps", { before: before }).done(function (cheeps, status, request) {
+    $.getJSON("/api/cheeps", { before: before }).done((cheeps, status, request) => {
       if (oldestShown !== before) {
         return; // the page started again from the newest cheeps meanwhile
       }
-      cheeps.forEach(function (cheep) { // newest first, and all older than the page
+      cheeps.forEach((cheep) => { // newest first, and all older than the page
         if (!shownOrWaiting.has(cheep.id)) {
           shownOrWaiting.add(cheep.id);
           feed.append(renderCheep(cheep)[0]);
@@ -304,9 +318,9 @@ $(function () {
       if ($error.text() === olderFailed) {
         $error.text("");
       }
-    }).fail(function () {
+    }).fail(() => {
       $error.text(olderFailed);
-    }).always(function () {
+    }).always(() => {
       // The page holds this many from now on: each new cheep takes the oldest off.
       keep = Math.max(mostShown, feed.children.length);
       $link.removeAttr("aria-disabled");
@@ -323,11 +337,11 @@ $(function () {
     newestRemoval = Math.max(newestRemoval, removal.seq);
     if (removal.type === "removed") {
       shownOrWaiting.add(removal.id); // so that it is never shown, even if it arrives later
-      waiting = waiting.filter(function (cheep) { return cheep.id !== removal.id; });
-      $feed.children("[data-id='" + removal.id + "']").remove();
+      waiting = waiting.filter((cheep) => cheep.id !== removal.id);
+      $feed.children(`[data-id='${removal.id}']`).remove();
     } else { // "cleared"
       clearedUpTo = Math.max(clearedUpTo, removal.up_to);
-      waiting = waiting.filter(function (cheep) { return cheep.id > removal.up_to; });
+      waiting = waiting.filter((cheep) => cheep.id > removal.up_to);
       while (feed.lastElementChild && idOf(feed.lastElementChild) <= removal.up_to) {
         removeOldest();
       }
@@ -346,8 +360,8 @@ $(function () {
     answered(error.key);
     if (error.retry) {
       // Too fast, or the storage away for a moment: the same cheep may go through soon.
-      $error.text(error.message + " It is sent again in a moment.");
-      setTimeout(function () { sendAgain(error.key); }, tryAgainTime);
+      $error.text(`${error.message} It is sent again in a moment.`);
+      setTimeout(() => sendAgain(error.key), tryAgainTime);
     } else {
       $error.text(error.message);
       showNotSent(error.key, error.message);
@@ -355,37 +369,53 @@ $(function () {
   }
 
   function sendAgain(key) {
-    const cheep = unsentCheeps().find(function (unsent) { return unsent.key === key; });
+    const cheep = unsentCheeps().find((unsent) => unsent.key === key);
     if (cheep && socket.readyState === WebSocket.OPEN) {
       send(cheep);
     } // otherwise it is stored already, or it goes when the next socket opens
   }
 
+  // A catch-up that fails leaves a gap in the feed: the page says so, until a
+  // later one (after the next reconnect) works.
+  const catchUpFailed = "The page could not catch up on what it missed. Reload it to see every cheep.";
+
   function catchUp() {
-    $.getJSON("/api/removals", { since: newestRemoval }).done(function (removals) {
-      removals.forEach(heardRemoval);
-    });
-    $.getJSON("/api/cheeps", { since: newestSeen }).done(function (cheeps, status, request) {
-      if (request.getResponseHeader("Link")) {
-        startFromNewest(); // more than a page missed: no use downloading them all
-      } else {
-        cheeps.forEach(showCheep);
-      }
-    });
+    $.getJSON("/api/removals", { since: newestRemoval })
+      .done((removals) => removals.forEach(heardRemoval))
+      .fail(() => $error.text(catchUpFailed));
+    $.getJSON("/api/cheeps", { since: newestSeen })
+      .done((cheeps, status, request) => {
+        if (request.getResponseHeader("Link")) {
+          startFromNewest(); // more than a page missed: no use downloading them all
+        } else {
+          cheeps.forEach(showCheep);
+          caughtUp();
+        }
+      })
+      .fail(() => $error.text(catchUpFailed));
   }
 
   function startFromNewest() {
-    $.getJSON("/api/cheeps").done(function (cheeps, status, request) { // the newest page, newest first
-      const oldest = cheeps.length ? cheeps[cheeps.length - 1].id : 0;
-      // Everything older than this page leaves it: below the page, cheeps are
-      // missing, and "Show older cheeps" brings them.
-      while (feed.lastElementChild && idOf(feed.lastElementChild) < oldest) {
-        removeOldest();
-      }
-      keep = mostShown;
-      showOlderLink(request.getResponseHeader("Link") ? oldest : 0);
-      cheeps.forEach(showCheep);
-    });
+    $.getJSON("/api/cheeps") // the newest page, newest first
+      .done((cheeps, status, request) => {
+        const oldest = cheeps.length ? cheeps[cheeps.length - 1].id : 0;
+        // Everything older than this page leaves it: below the page, cheeps are
+        // missing, and "Show older cheeps" brings them.
+        while (feed.lastElementChild && idOf(feed.lastElementChild) < oldest) {
+          removeOldest();
+        }
+        keep = mostShown;
+        showOlderLink(request.getResponseHeader("Link") ? oldest : 0);
+        cheeps.forEach(showCheep);
+        caughtUp();
+      })
+      .fail(() => $error.text(catchUpFailed));
+  }
+
+  function caughtUp() {
+    if ($error.text() === catchUpFailed) {
+      $error.text("");
+    }
   }
 
   function send(message) {
@@ -398,7 +428,7 @@ $(function () {
     if (!awaiting.includes(what)) {
       return; // not sent on this socket: a cheep of another tab's, say
     }
-    awaiting = awaiting.filter(function (waiting) { return waiting !== what; });
+    awaiting = awaiting.filter((waiting) => waiting !== what);
     // An answer: the connection works. Whatever is left gets its own time to come back.
     waitingSince = awaiting.length ? Date.now() : null;
   }
@@ -408,7 +438,7 @@ $(function () {
     awaiting = [];
     waitingSince = Date.now(); // for the socket to open
 
-    socket.onopen = function () {
+    socket.onopen = () => {
       retryDelay = firstRetryDelay;
       lastHeard = Date.now();
       waitingSince = null;
@@ -417,27 +447,16 @@ $(function () {
       catchUp(); // what was sent while this page was loading or away
     };
 
-    socket.onmessage = function (event) {
+    socket.onmessage = (event) => {
       lastHeard = Date.now();
-      const message = JSON.parse(event.data);
-      if (message.type === "cheep") {
-        showCheep(message);
-      } else if (message.type === "error") {
-        refused(message);
-      } else if (message.type === "pong") {
-        answered("ping");
-      } else if (message.type === "removed" || message.type === "cleared") {
-        heardRemoval(message);
-      } else if (message.type === "muted" || message.type === "unmuted") {
-        heardMute(message);
-      }
+      heard(JSON.parse(event.data));
     };
 
-    socket.onclose = function (event) {
+    socket.onclose = (event) => {
       // "Message too big". The server answers a socket's messages in order, so it
       // was the first one sent and not answered. Sending it again would only close
       // the next socket too.
-      const tooBig = awaiting.find(function (waiting) { return waiting !== "ping"; });
+      const tooBig = awaiting.find((waiting) => waiting !== "ping");
       if (event.code === 1009 && tooBig) {
         showNotSent(tooBig, event.reason);
       }
@@ -446,13 +465,42 @@ $(function () {
     };
   }
 
+  function heard(message) {
+    switch (message.type) {
+      case "cheep":
+        showCheep(message);
+        break;
+      case "error":
+        refused(message);
+        break;
+      case "pong":
+        answered("ping");
+        break;
+      case "removed":
+      case "cleared":
+        heardRemoval(message);
+        break;
+      case "muted":
+      case "unmuted":
+        heardMute(message);
+        break;
+      default:
+        break; // a type this page does not know, from a newer server say: it leaves it alone
+    }
+  }
+
   function reconnectSoon(reason) {
     waitingSince = null; // for this socket: the next one has its own time
-    setStatus("reconnecting", reason + " Reconnecting…");
+    setStatus("reconnecting", `${reason} Reconnecting…`);
     // Wait longer after each failure, and a random part of it, so that a
     // room full of pages does not knock on a restarted server all at once.
-    setTimeout(connect, retryDelay / 2 + Math.random() * retryDelay / 2);
-    retryDelay = Math.min(retryDelay * 2, longestRetryDelay);
+    const pause = retryDelay * randomBetween(0.5, 1);
+    setTimeout(connect, pause);
+    retryDelay = Math.min(2 * retryDelay, longestRetryDelay);
+  }
+
+  function randomBetween(low, high) {
+    return low + Math.random() * (high - low); // as Python's random.uniform(low, high)
   }
 
   // A connection can die without a close event: Wi-Fi gone, or a network that
@@ -508,13 +556,11 @@ $(function () {
 
   function showMuted() {
     const $list = $("#muted").empty();
-    ["name", "address"].forEach(function (what) {
-      Object.entries(muted[what]).forEach(function ([value, label]) {
-        const says = what === "name" ? "The name " + label : "The address " + label + "'s cheep came from";
-        const $unmute = $("<button type='button'>Unmute</button>").attr("aria-label", "Unmute: " + says);
-        $unmute.on("click", function () {
-          sendInstructorMessage({ type: "unmute", what: what, value: value });
-        });
+    ["name", "address"].forEach((what) => {
+      Object.entries(muted[what]).forEach(([value, label]) => {
+        const says = what === "name" ? `The name ${label}` : `The address ${label}'s cheep came from`;
+        const $unmute = $("<button type='button'>Unmute</button>").attr("aria-label", `Unmute: ${says}`);
+        $unmute.on("click", () => sendInstructorMessage({ type: "unmute", what: what, value: value }));
         $list.append($("<li>").append($("<bdi>").text(says), " ", $unmute));
       });
     });
@@ -523,29 +569,34 @@ $(function () {
     }
   }
 
-  if (instructor) {
-    $feed.children().each(function () { // the cheeps the server drew
-      $(this).append(instructorTools($(this).children(".name").text()));
+  function setUpInstructorTools() {
+    $feed.children().each((index, item) => { // the cheeps the server drew
+      $(item).append(instructorTools($(item).children(".name").text()));
     });
-    $feed.on("click", ".tools button", function () {
-      const id = idOf(this.closest("li"));
-      const action = $(this).attr("data-do");
+    $feed.on("click", ".tools button", (event) => {
+      const button = event.currentTarget;
+      const id = idOf(button.closest("li"));
+      const action = $(button).attr("data-do");
       sendInstructorMessage(action === "remove" ? { type: "remove", id: id } : { type: "mute", id: id, what: action });
     });
-    $("#start-afresh").on("click", function () {
+    $("#start-afresh").on("click", () => {
       $("#confirm-afresh").prop("hidden", false);
       $("#afresh-no").trigger("focus"); // the safe answer first
     });
-    $("#afresh-no").on("click", function () { $("#confirm-afresh").prop("hidden", true); });
-    $("#afresh-yes").on("click", function () {
+    $("#afresh-no").on("click", () => $("#confirm-afresh").prop("hidden", true));
+    $("#afresh-yes").on("click", () => {
       sendInstructorMessage({ type: "start-afresh" });
       $("#confirm-afresh").prop("hidden", true);
     });
     showMuted();
   }
 
+  if (instructor) {
+    setUpInstructorTools();
+  }
+
   // Enter in a field and the Send button both submit the form.
-  $("#cheep-form").on("submit", function (event) {
+  $("#cheep-form").on("submit", (event) => {
     event.preventDefault(); // no page reload: the cheep goes over the socket instead
     const name = $("#name").val().trim();
     const text = $("#cheep").val().trim();
@@ -566,10 +617,13 @@ $(function () {
 
   // Going away (a reload, a closed tab): this list may be taken over at once.
   // Back (from the browser's history): it is this tab's own again.
-  $(window).on("pagehide", function () { saveUnsent(unsentCheeps(), 0); });
-  $(window).on("pageshow", function () { saveUnsent(unsentCheeps()); showUnsent(); });
+  $(window).on("pagehide", () => saveUnsent(unsentCheeps(), 0));
+  $(window).on("pageshow", () => {
+    saveUnsent(unsentCheeps());
+    showUnsent();
+  });
   // Another tab changed this tab's list: a duplicated tab shares it, for one.
-  $(window).on("storage", function (event) {
+  $(window).on("storage", (event) => {
     if (event.originalEvent.key === myList) {
       showUnsent();
     }
@@ -577,8 +631,8 @@ $(function () {
 
   saveUnsent(unsentCheeps()); // this tab's list again, after a reload
   takeOverListsOfTabsGone();
-  const stored = $feed.children("[data-key]").map(function () { return $(this).attr("data-key"); }).get();
-  saveUnsent(unsentCheeps().filter(function (cheep) { return !stored.includes(cheep.key); }));
+  const stored = $feed.children("[data-key]").map((index, item) => $(item).attr("data-key")).get();
+  saveUnsent(unsentCheeps().filter((cheep) => !stored.includes(cheep.key)));
   showUnsent();
   connect();
   setInterval(watchConnection, 1000);
