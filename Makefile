@@ -18,7 +18,7 @@ PIP := $(VENV_PYTHON) -m pip install --quiet --disable-pip-version-check
 
 EXERCISES := typing likes rooms user-feed long-polling
 
-.PHONY: help setup step0 step1 step2 solution solution-prod workspace run check test bench docs screenshots clean $(EXERCISES)
+.PHONY: help setup step0 step1 step2 solution solution-prod workspace run check test format bench docs screenshots clean $(EXERCISES)
 
 help:
 	@echo "make solution   run the finished realtime app on http://$(HOST):$(PORT)/"
@@ -35,6 +35,7 @@ help:
 	@echo "make check STEP=1 SHARE=http://192.168.1.20:5000 NAME=Ada   also show your name and progress on the instructor's board"
 	@echo "make bench      measure the broadcast against step 1 and the websockets library, then attacks, a feed of 50,000 cheeps, the instructor's removals, and long polling against WebSockets"
 	@echo "make docs       refresh the code listings in the lesson text (docs/)"
+	@echo "make format     format the project's Python as make test expects (ruff)"
 	@echo "make screenshots  refresh the pictures of the pages in docs/images"
 	@echo "make setup      create .venv with the pinned requirements"
 	@echo "make clean      remove .venv and caches (the cheeps.db files stay)"
@@ -100,6 +101,11 @@ check: $(VENV)/.installed-dev
 TESTS_AT_ONCE ?= 4
 test: $(VENV)/.installed-dev
 	$(VENV_PYTHON) -m pytest -n $(TESTS_AT_ONCE) --dist loadgroup $(PYTEST_ARGS)
+
+# One style for the project's Python (pyproject.toml); make test checks it.
+format: $(VENV)/.installed-dev
+	$(VENV_PYTHON) -m ruff check --fix .
+	$(VENV_PYTHON) -m ruff format .
 
 # Speed and memory, measured: docs/performance.md. BENCH_ARGS="--clients 100 1000" for a shorter run.
 # Then one laptop's attacks, and what a bystander feels meanwhile (Linux only).

@@ -14,13 +14,13 @@ default), in the same run:
 Linux only: it needs a second loopback address. --app runs it against another
 copy of the app (an older solution, say), which may know none of these limits.
 """
+
 import argparse
 import http.client
 import json
 import multiprocessing
 import os
 import socket
-import statistics
 import sys
 import tempfile
 import threading
@@ -79,8 +79,10 @@ def read_everything(connection):
 
 # The attacks. Each runs until `stop` is set, and returns what it counted.
 
+
 def streaming(start, frame):
     """One socket after another, each sending `frame` without pause until the server closes it."""
+
     def attack(port, stop):
         counts = Counter()
         blob = frame * 1000
@@ -99,6 +101,7 @@ def streaming(start, frame):
                     client.sendall(blob)
             client.close()
         return counts
+
     return attack
 
 
@@ -168,6 +171,7 @@ def holding(count, at_once=b"", trickle=b""):
     """`count` connections that send `at_once`, as fast as the server reads it, then
     one byte of `trickle` a second each, or nothing. One the server answers or
     closes is opened again."""
+
     def attack(port, stop):
         counts = Counter()
         unsent = {}  # connection -> what it still sends at once
@@ -195,15 +199,16 @@ def holding(count, at_once=b"", trickle=b""):
                         raise ConnectionError
                     if unsent[connection]:
                         with suppress(BlockingIOError):
-                            unsent[connection] = unsent[connection][connection.send(unsent[connection][:262144]):]
+                            unsent[connection] = unsent[connection][connection.send(unsent[connection][:262144]) :]
                     elif drip and dripped[connection] < len(trickle):
-                        connection.send(trickle[dripped[connection]:dripped[connection] + 1])
+                        connection.send(trickle[dripped[connection] : dripped[connection] + 1])
                         dripped[connection] += 1
                 except OSError:
                     connection.close()
                     del unsent[connection], dripped[connection]
             stop.wait(0.05)
         return counts
+
     return attack
 
 
@@ -231,7 +236,8 @@ ATTACKS = {
     "1,500 connections that send nothing": holding(1500),
     "300 requests sent a byte a second": holding(300, trickle=HEAD + b"X-Slow: " + b"a" * 100),
     "100 unfinished requests, 98 header lines of 64 KB each": holding(
-        100, at_once=HEAD + b"".join(b"X-Fat-%d: %s\r\n" % (n, b"a" * 65000) for n in range(98))),
+        100, at_once=HEAD + b"".join(b"X-Fat-%d: %s\r\n" % (n, b"a" * 65000) for n in range(98))
+    ),
     "request after request on one connection, not waiting": pipelining,
 }
 
@@ -257,7 +263,9 @@ class Bystander:
             key, started = uuid.uuid4().hex, time.perf_counter()
             try:
                 if client is None:  # the first time, and after a lost connection: opening it counts in the time
-                    client = websocket.create_connection(self.server.url.replace("http", "ws") + "/ws", timeout=TIMED_OUT)
+                    client = websocket.create_connection(
+                        self.server.url.replace("http", "ws") + "/ws", timeout=TIMED_OUT
+                    )
                 client.send(json.dumps({"type": "cheep", "name": "Bystander", "cheep": "still here?", "key": key}))
                 while (answer := json.loads(client.recv())).get("key") != key:
                     pass
@@ -298,7 +306,9 @@ def percentiles(values):
 
 
 def measure(name, app, scratch):
-    server = ServerProcess(app, scratch / f"{len(os.listdir(scratch))}.db", env=SETTINGS, open_files=(1024, 1024)).start()
+    server = ServerProcess(
+        app, scratch / f"{len(os.listdir(scratch))}.db", env=SETTINGS, open_files=(1024, 1024)
+    ).start()
     try:
         highest = [server_memory(server)]
         sampling = threading.Event()
@@ -322,7 +332,9 @@ def measure(name, app, scratch):
         cpu_before, started = server_cpu(server), time.monotonic()
         attacked = Bystander(server)
         time.sleep(ATTACK_SECONDS)
-        held = sum(1 for c in psutil.Process(server.process.pid).net_connections("tcp") if c.raddr and c.raddr.ip == ATTACKER)
+        held = sum(
+            1 for c in psutil.Process(server.process.pid).net_connections("tcp") if c.raddr and c.raddr.ip == ATTACKER
+        )
         attacked_trips, attacked_loads = attacked.figures()
         busy = (server_cpu(server) - cpu_before) / (time.monotonic() - started)
         stop.set()
@@ -334,12 +346,16 @@ def measure(name, app, scratch):
         stored = sum(1 for cheep in cheeps_since(server, 0) if cheep["name"] == "Attacker")
         return {
             "attack": name,
-            "calm_trips": percentiles(calm_trips), "attacked_trips": percentiles(attacked_trips),
-            "calm_loads": percentiles(calm_loads), "attacked_loads": percentiles(attacked_loads),
+            "calm_trips": percentiles(calm_trips),
+            "attacked_trips": percentiles(attacked_trips),
+            "calm_loads": percentiles(calm_loads),
+            "attacked_loads": percentiles(attacked_loads),
             "memory": f"{memory_before / 2**20:.0f} / {max(highest) / 2**20:.0f} / {server_memory(server) / 2**20:.0f}",
             "cpu": f"{busy * 100:.0f}%",
-            "got": ", ".join([f"{count:,} {what}" for what, count in sorted(counts.items())]
-                             + [f"{held} connections held at the end", f"{stored} cheeps stored"]),
+            "got": ", ".join(
+                [f"{count:,} {what}" for what, count in sorted(counts.items())]
+                + [f"{held} connections held at the end", f"{stored} cheeps stored"]
+            ),
         }
     finally:
         server.kill()

@@ -20,6 +20,7 @@ may ignore ?before= and ?limit=: it reports what it gets). The results go to
 bench/results/big-feed.md for the working tree's solution, and to
 bench/results/big-feed-before.md for any other --app; --out chooses another file.
 """
+
 import argparse
 import json
 import multiprocessing
@@ -112,7 +113,7 @@ def fill_redis(server, number, count):
     db.flushdb()
     items = [json.dumps({"name": name, "cheep": text, "time": stamp}) for name, text, stamp in made_up_cheeps(count)]
     for start in range(0, count, 5000):  # in batches: one command of 50,000 items is a lot to build at once
-        db.rpush("cheeper:cheeps", *items[start:start + 5000])
+        db.rpush("cheeper:cheeps", *items[start : start + 5000])
     return url
 
 
@@ -123,6 +124,7 @@ def start_server(app, database):
 
 
 # 1 and 2: the answers, and what the storage costs.
+
 
 def answers_to_time(count):
     """What a page or a script asks for, with `count` cheeps stored: the same
@@ -157,11 +159,21 @@ def answer_rows(app, databases):
         try:
             for path in answers_to_time(count):
                 median, answer = timed_gets(server.url + path)
-                rows.append({
-                    "storage": storage, "count": count, "path": path, "bytes": len(answer.content),
-                    "cheeps": cheeps_in(answer), "next": "Link" in answer.headers, "ms": median * 1000,
-                })
-                print(f"{storage}, {count:,} cheeps: GET {path}: {len(answer.content):,} bytes in {median * 1000:.1f} ms", flush=True)
+                rows.append(
+                    {
+                        "storage": storage,
+                        "count": count,
+                        "path": path,
+                        "bytes": len(answer.content),
+                        "cheeps": cheeps_in(answer),
+                        "next": "Link" in answer.headers,
+                        "ms": median * 1000,
+                    }
+                )
+                print(
+                    f"{storage}, {count:,} cheeps: GET {path}: {len(answer.content):,} bytes in {median * 1000:.1f} ms",
+                    flush=True,
+                )
         finally:
             server.kill()
     return rows
@@ -187,11 +199,14 @@ def storage_rows(databases):
             queries = {  # the id is the rowid: SQLite walks its B-tree to the page, O(log n + page)
                 "newest page": lambda: db.execute("SELECT * FROM cheeps ORDER BY id DESC LIMIT 51").fetchall(),
                 "page before the middle": lambda: db.execute(
-                    "SELECT * FROM cheeps WHERE id < ? ORDER BY id DESC LIMIT 51", (middle,)).fetchall(),
+                    "SELECT * FROM cheeps WHERE id < ? ORDER BY id DESC LIMIT 51", (middle,)
+                ).fetchall(),
                 "page since 50 before the newest": lambda: db.execute(
-                    "SELECT * FROM cheeps WHERE id > ? ORDER BY id LIMIT 51", (last,)).fetchall(),
+                    "SELECT * FROM cheeps WHERE id > ? ORDER BY id LIMIT 51", (last,)
+                ).fetchall(),
                 "every cheep (as the page once read them)": lambda: db.execute(
-                    "SELECT * FROM cheeps ORDER BY id DESC").fetchall(),
+                    "SELECT * FROM cheeps ORDER BY id DESC"
+                ).fetchall(),
             }
         else:
             db = redis.Redis.from_url(database)
@@ -202,13 +217,20 @@ def storage_rows(databases):
                 "every cheep (as the page once read them)": lambda: db.lrange("cheeper:cheeps", 0, -1),
             }
         for name, query in queries.items():
-            rows.append({"storage": storage, "count": count, "query": name,
-                         "µs": median_microseconds(query, times=20 if "every" in name else 200)})
+            rows.append(
+                {
+                    "storage": storage,
+                    "count": count,
+                    "query": name,
+                    "µs": median_microseconds(query, times=20 if "every" in name else 200),
+                }
+            )
         db.close()
     return rows
 
 
 # 3: a bystander while newcomers load the page.
+
 
 class CheepsOnly(Bystander):
     """attacks.py's bystander, cheeping 4 times a second, without its own page
@@ -385,10 +407,13 @@ def read_page(page, sent, PlaywrightError):
     try:
         return json.loads(page.wait_for_function(FIGURES, timeout=ANSWER_LIMIT * 1000).json_value())
     except PlaywrightError:
-        return {"problem": f"the page did not answer within {ANSWER_LIMIT} s of the flood's end: its main thread was busy"}
+        return {
+            "problem": f"the page did not answer within {ANSWER_LIMIT} s of the flood's end: its main thread was busy"
+        }
 
 
 # The report.
+
 
 def met(yes):
     return "met" if yes else "not met"
@@ -405,8 +430,10 @@ def answers_table(rows):
         "| --- | ---: | --- | ---: | ---: | --- | ---: |",
     ]
     for r in rows:
-        lines.append(f"| {r['storage']} | {r['count']:,} | `GET {r['path']}` | {r['bytes']:,} | {r['cheeps']:,} "
-                     f"| {'yes' if r['next'] else 'no'} | {r['ms']:.1f} |")
+        lines.append(
+            f"| {r['storage']} | {r['count']:,} | `GET {r['path']}` | {r['bytes']:,} | {r['cheeps']:,} "
+            f"| {'yes' if r['next'] else 'no'} | {r['ms']:.1f} |"
+        )
     return lines
 
 
@@ -414,7 +441,9 @@ def storage_table(rows):
     lines = ["| storage | query | µs at 50 cheeps | µs at 50,000 |", "| --- | --- | ---: | ---: |"]
     by = {(r["storage"], r["query"], r["count"]): r["µs"] for r in rows}
     for storage, query in dict.fromkeys((r["storage"], r["query"]) for r in rows):
-        lines.append(f"| {storage} | {query} | {by[storage, query, SIZES[0]]:,.0f} | {by[storage, query, SIZES[1]]:,.0f} |")
+        lines.append(
+            f"| {storage} | {query} | {by[storage, query, SIZES[0]]:,.0f} | {by[storage, query, SIZES[1]]:,.0f} |"
+        )
     return lines
 
 
@@ -437,13 +466,17 @@ def target_lines(rows, bystander, pages):
     size = page_big["bytes"] / 1024
     lines.append(f"| {TARGETS['page size']} | {size:,.1f} KiB ({page_big['cheeps']:,} cheeps) | {met(size < 100)} |")
     times = page_big["ms"] / page_small["ms"]
-    lines.append(f"| {TARGETS['page time']} | {page_big['ms']:.1f} ms against {page_small['ms']:.1f} ms: "
-                 f"{times:.1f}× | {met(times <= 2)} |")
+    lines.append(
+        f"| {TARGETS['page time']} | {page_big['ms']:.1f} ms against {page_small['ms']:.1f} ms: "
+        f"{times:.1f}× | {met(times <= 2)} |"
+    )
     calm, busy = bystander["calm"], bystander["busy"]
     p50s = (percentile(calm, 0.5), percentile(busy, 0.5)) if calm and busy else (float("inf"),) * 2
     p95s = (percentile(calm, 0.95), percentile(busy, 0.95)) if calm and busy else (float("inf"),) * 2
-    lines.append(f"| {TARGETS['bystander']} | p50 {ms(p50s[1])} against {ms(p50s[0])} idle, p95 {ms(p95s[1])} "
-                 f"against {ms(p95s[0])} | {met(p50s[1] <= 2 * p50s[0] and p95s[1] <= 2 * p95s[0])} |")
+    lines.append(
+        f"| {TARGETS['bystander']} | p50 {ms(p50s[1])} against {ms(p50s[0])} idle, p95 {ms(p95s[1])} "
+        f"against {ms(p95s[0])} | {met(p50s[1] <= 2 * p50s[0] and p95s[1] <= 2 * p95s[0])} |"
+    )
     for storage, page in pages.items():
         lines.extend(page_target_lines(storage, page))
     return lines
@@ -456,14 +489,18 @@ def page_target_lines(storage, page):
         return [f"| {long_tasks} | {page['problem']} | not met |", f"| {delay} | {page['problem']} | not met |"]
     during = [task["duration"] for task in page["longTasks"] if task["start"] >= page["flood start"]]
     longest = max(during, default=0)
-    lines = [f"| {long_tasks} | longest {longest:.0f} ms, of {len(during)} long tasks "
-             f"({sum(d > 100 for d in during)} over 100 ms) | {met(longest <= 100)} |"]
+    lines = [
+        f"| {long_tasks} | longest {longest:.0f} ms, of {len(during)} long tasks "
+        f"({sum(d > 100 for d in during)} over 100 ms) | {met(longest <= 100)} |"
+    ]
     delays = broadcast_to_shown(page)
     if delays:
         p50, p95, slowest = summary(delays)
         missing = len(page["sent"]) - len(delays)
-        lines.append(f"| {delay} | p50 {p50:.0f} ms, p95 {p95:.0f} ms, slowest {slowest:.0f} ms"
-                     f"{f'; {missing:,} never shown' if missing else ''} | {met(slowest <= 500 and not missing)} |")
+        lines.append(
+            f"| {delay} | p50 {p50:.0f} ms, p95 {p95:.0f} ms, slowest {slowest:.0f} ms"
+            f"{f'; {missing:,} never shown' if missing else ''} | {met(slowest <= 500 and not missing)} |"
+        )
     else:
         lines.append(f"| {delay} | not one cheep shown | not met |")
     return lines
@@ -484,7 +521,9 @@ def first_shown(page):
 
 def shown_delays(page):
     """Milliseconds from each cheep's sending to its first appearance in the feed."""
-    return [moment - page["sent"][index] * 1000 for index, moment in first_shown(page).items() if index < len(page["sent"])]
+    return [
+        moment - page["sent"][index] * 1000 for index, moment in first_shown(page).items() if index < len(page["sent"])
+    ]
 
 
 def broadcast_to_shown(page):
@@ -496,15 +535,23 @@ def broadcast_to_shown(page):
 
 def delay_sentences(page):
     """Where the delay from sending to shown went: the server's broadcast, and the page."""
-    sent, arrived, shown = page["sent"], page["arrived"], first_shown(page)
+    sent, arrived = page["sent"], page["arrived"]
     server = [(arrived[index] - sent[index]) * 1000 for index in arrived]
     own = broadcast_to_shown(page)
     lines = []
     if server:
-        lines.append("From its sending to the server's broadcast reaching a plain WebSocket client: "
-                     "p50 {:.0f} ms, p95 {:.0f} ms, slowest {:.0f} ms ({:,} of {:,} came).".format(*summary(server), len(server), len(sent)))
+        lines.append(
+            "From its sending to the server's broadcast reaching a plain WebSocket client: "
+            "p50 {:.0f} ms, p95 {:.0f} ms, slowest {:.0f} ms ({:,} of {:,} came).".format(
+                *summary(server), len(server), len(sent)
+            )
+        )
     if own:
-        lines.append("From there to the page's feed (the page's own part): p50 {:.0f} ms, p95 {:.0f} ms, slowest {:.0f} ms.".format(*summary(own)))
+        lines.append(
+            "From there to the page's feed (the page's own part): p50 {:.0f} ms, p95 {:.0f} ms, slowest {:.0f} ms.".format(
+                *summary(own)
+            )
+        )
     return lines
 
 
@@ -524,16 +571,20 @@ def bystander_sentences(bystander):
 def page_sentences(storage, page):
     lines = []
     if "live ms" in page:
-        lines.append(f"Chromium on the page with {SIZES[1]:,} cheeps in {storage}: \"Live\" {page['live ms']:,.0f} ms "
-                     "after it asked for the page.")
+        lines.append(
+            f'Chromium on the page with {SIZES[1]:,} cheeps in {storage}: "Live" {page["live ms"]:,.0f} ms '
+            "after it asked for the page."
+        )
     if "problem" in page:
         lines.append(f"In Chromium: {page['problem']}.")
     if "sent" in page and "shown" in page:
         before = [t["duration"] for t in page["longTasks"] if t["start"] < page["flood start"]]
-        lines.append(f"Flood: {len(page['sent']):,} cheeps sent in {FLOOD_SECONDS} s, {len(shown_delays(page)):,} shown; "
-                     f"the feed held {page['items']:,} `li` at the end. While the page loaded: {len(before)} long tasks, "
-                     f"the longest {max(before, default=0):.0f} ms. Server CPU during the flood: {page['server cpu']:.0%}; "
-                     f"the page opened {page['sockets']} WebSocket(s), and its status said: \"{page['status']}\"")
+        lines.append(
+            f"Flood: {len(page['sent']):,} cheeps sent in {FLOOD_SECONDS} s, {len(shown_delays(page)):,} shown; "
+            f"the feed held {page['items']:,} `li` at the end. While the page loaded: {len(before)} long tasks, "
+            f"the longest {max(before, default=0):.0f} ms. Server CPU during the flood: {page['server cpu']:.0%}; "
+            f'the page opened {page["sockets"]} WebSocket(s), and its status said: "{page["status"]}"'
+        )
         lines.extend(delay_sentences(page))
     return lines
 
@@ -544,12 +595,16 @@ def main():
     parser.add_argument("--out", type=Path, help="where to write the results (see above)")
     options = parser.parse_args()
     app = options.app.resolve()
-    out = options.out or ROOT / "bench" / "results" / ("big-feed.md" if app == ROOT / "solution" else "big-feed-before.md")
+    out = options.out or ROOT / "bench" / "results" / (
+        "big-feed.md" if app == ROOT / "solution" else "big-feed-before.md"
+    )
     load_at_start = os.getloadavg()[0]  # the machine may be busy with more than this benchmark
     scratch = Path(tempfile.mkdtemp())
     redis_server = RedisServer(scratch).start()
     try:
-        print(f"Filling the storage: {' and '.join(f'{n:,}' for n in SIZES)} cheeps, in SQLite and in Redis.", flush=True)
+        print(
+            f"Filling the storage: {' and '.join(f'{n:,}' for n in SIZES)} cheeps, in SQLite and in Redis.", flush=True
+        )
         databases = {("SQLite", n): fill_sqlite(app, scratch / f"{n}.db", n) for n in SIZES}
         databases.update({("Redis", n): fill_redis(redis_server, number, n) for number, n in enumerate(SIZES)})
         rows = answer_rows(app, databases)
@@ -565,15 +620,23 @@ def main():
     name = app.relative_to(ROOT) if app.is_relative_to(ROOT) else app
     lines = [
         f"The app: {name}; on {os.cpu_count()} cores, load average {load_at_start:.1f} as it started. "
-        f"Against the targets of a feed of {SIZES[1]:,} cheeps (SQLite, unless it says Redis):", "",
-        *target_lines(rows, bystander, pages), "",
-        *bystander_sentences(bystander), "",
+        f"Against the targets of a feed of {SIZES[1]:,} cheeps (SQLite, unless it says Redis):",
+        "",
+        *target_lines(rows, bystander, pages),
+        "",
+        *bystander_sentences(bystander),
+        "",
         *[line for storage, page in pages.items() for line in page_sentences(storage, page) + [""]],
-        f"Each answer, median of {REPEATS} requests (fewer when they took over {TIME_BOX} s together):", "",
-        *answers_table(rows), "",
-        "Time at 50,000 cheeps against 50:", "",
-        *ratio_lines(rows), "",
-        "The storage's own query for 51 cheeps (a page and one more), without the server; median of 200:", "",
+        f"Each answer, median of {REPEATS} requests (fewer when they took over {TIME_BOX} s together):",
+        "",
+        *answers_table(rows),
+        "",
+        "Time at 50,000 cheeps against 50:",
+        "",
+        *ratio_lines(rows),
+        "",
+        "The storage's own query for 51 cheeps (a page and one more), without the server; median of 200:",
+        "",
         *storage_table(queries),
     ]
     print("\n".join(lines))

@@ -16,6 +16,7 @@ For each server and each N, in the same run:
 The servers: the solution; step 1, whose broadcast is the lesson's one loop;
 and the websockets library's own broadcast(), in asyncio.
 """
+
 import argparse
 import json
 import multiprocessing
@@ -148,7 +149,9 @@ def send_queue(server, client):
     port = client.getsockname()[1]
     fields = subprocess.run(
         ["ss", "-tnH", f"( sport = :{server.port} and dport = :{port} )"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     if not fields:
         return "dropped, nothing left"
@@ -164,7 +167,9 @@ def burst(server, name, sender, count):
             if "websockets" in name:
                 sender.send(BIG_CHEEP)
             else:
-                session.post(server.url + "/api/cheep", data={"name": "bench", "cheep": BIG_CHEEP}, allow_redirects=False)
+                session.post(
+                    server.url + "/api/cheep", data={"name": "bench", "cheep": BIG_CHEEP}, allow_redirects=False
+                )
 
 
 def percentile(values, fraction):
@@ -254,7 +259,9 @@ def main():
     scratch = Path(tempfile.mkdtemp())
     # A first run warms the machine up (CPU clocks, caches): without it, the
     # first row measured came out slower than the same one measured later.
-    measure(options.servers[0], SERVERS[options.servers[0]], min(options.clients), 5, options.generators, False, scratch)
+    measure(
+        options.servers[0], SERVERS[options.servers[0]], min(options.clients), 5, options.generators, False, scratch
+    )
     results = []
     for clients in options.clients:
         for stalled in (False, True):
@@ -318,8 +325,11 @@ def render(results, most, options):
     if most:
         connected, seconds, memory = most
         reached = f"reached all of them in {seconds * 1000:.0f} ms" if seconds else "did NOT reach them all"
-        lines += ["", f"One solution process held {connected:,} connections; one cheep {reached}; "
-                      f"the process used {memory / 2**20:.0f} MiB."]
+        lines += [
+            "",
+            f"One solution process held {connected:,} connections; one cheep {reached}; "
+            f"the process used {memory / 2**20:.0f} MiB.",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -336,14 +346,30 @@ def plot(results, path):
         if not rows:
             continue
         clients = [f["clients"] for f in rows]
-        line, = latency.plot(clients, [f["p95_ms"] for f in rows], marker="o", label=f"{name}, p95")
-        latency.plot(clients, [f["p50_ms"] for f in rows], marker=".", linestyle="--", color=line.get_color(),
-                     label=f"{name}, median")
+        (line,) = latency.plot(clients, [f["p95_ms"] for f in rows], marker="o", label=f"{name}, p95")
+        latency.plot(
+            clients,
+            [f["p50_ms"] for f in rows],
+            marker=".",
+            linestyle="--",
+            color=line.get_color(),
+            label=f"{name}, median",
+        )
         cpu.plot(clients, [f["cpu_us"] for f in rows], marker="o", color=line.get_color(), label=name)
-    latency.set(xscale="log", yscale="log", xlabel="connected clients", ylabel="ms until every client has it",
-                title="Broadcast completion time")
-    cpu.set(xscale="log", xlabel="connected clients", ylabel="µs of server CPU per delivered message",
-            title="Server CPU per delivery", ylim=(0, None))
+    latency.set(
+        xscale="log",
+        yscale="log",
+        xlabel="connected clients",
+        ylabel="ms until every client has it",
+        title="Broadcast completion time",
+    )
+    cpu.set(
+        xscale="log",
+        xlabel="connected clients",
+        ylabel="µs of server CPU per delivered message",
+        title="Server CPU per delivery",
+        ylim=(0, None),
+    )
     times = [f[key] for f in results if not f["stalled"] for key in ("p50_ms", "p95_ms")]
     low, high = min(times) * 0.8, max(times) * 1.25
     latency.set_yticks([t for t in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000) if low <= t <= high])

@@ -6,6 +6,7 @@ frames it receives. Frames are not unmasked or decoded (a server's frames are
 never masked), and one select loop serves every client of the process.
 A process reports, for each message, the moment its last client had it.
 """
+
 import base64
 import os
 import selectors

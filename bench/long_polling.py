@@ -14,6 +14,7 @@ The pages are threads in this one process, so on a small machine their own work
 slows the deliveries too; compare the two ways with each other, not with other
 benchmarks. docs/going-further-long-polling.md quotes one run.
 """
+
 import argparse
 import json
 import platform
@@ -89,7 +90,9 @@ class Pages:
         while not self.stopping:
             self.count_request()
             try:
-                answer = http.get(f"{self.server.url}/api/cheeps", params={"since": since, "wait": 1}, timeout=WAIT + 30)
+                answer = http.get(
+                    f"{self.server.url}/api/cheeps", params={"since": since, "wait": 1}, timeout=WAIT + 30
+                )
             except requests.ConnectionError:
                 if self.stopping:
                     return  # the server stopped at the end of the run
@@ -152,7 +155,9 @@ def main():
     arguments = parser.parse_args()
     if not (APP / "server.py").exists():
         make_answer(stage_index("long-polling"))
-    print(f"{time.strftime('%Y-%m-%d')}, {platform.machine()}, {psutil.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"{time.strftime('%Y-%m-%d')}, {platform.machine()}, {psutil.cpu_count()} cores, Python {platform.python_version()}"
+    )
     with tempfile.TemporaryDirectory() as folder:
         for how in ("websocket", "long_polling"):
             result = measure(how, arguments.pages, arguments.cheeps, Path(folder))

@@ -5,6 +5,7 @@ Starts a redis-server and two solution servers sharing it (as the tests do),
 connects one page to each, posts cheeps to the first, and times their arrival on
 both pages. Run: .venv/bin/python bench/many_workers.py [rounds]
 """
+
 import json
 import statistics
 import sys
@@ -32,8 +33,7 @@ def arrivals(client, count, times):
 def percentiles(delays):
     delays = sorted(delay * 1000 for delay in delays)
     return (
-        f"p50 {statistics.median(delays):.2f} ms, p95 {delays[int(len(delays) * 0.95)]:.2f} ms, "
-        f"max {delays[-1]:.2f} ms"
+        f"p50 {statistics.median(delays):.2f} ms, p95 {delays[int(len(delays) * 0.95)]:.2f} ms, max {delays[-1]:.2f} ms"
     )
 
 

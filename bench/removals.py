@@ -8,6 +8,7 @@ until every client has it, then removes it with POST /api/instructor and times
 the removal until the last client has the "removed" message. A last round
 starts afresh. The issue's target: every open page within a second.
 """
+
 import argparse
 import resource
 import statistics
@@ -64,7 +65,7 @@ def render(results, rounds):
         "",
         f"`{' '.join(['bench/removals.py', *sys.argv[1:]])}`, {time.strftime('%Y-%m-%d')}: the solution, SQLite, "
         f"{rounds} removals for each number of pages, each timed from the instructor's POST /api/instructor "
-        "until the last page's socket has the \"removed\" message; then one start afresh.",
+        'until the last page\'s socket has the "removed" message; then one start afresh.',
         "",
         "| pages | removal p50 | p95 | max | start afresh | every page within 1 s? |",
         "| ---: | ---: | ---: | ---: | ---: | --- |",

@@ -10,6 +10,7 @@ In a page, a listing is written between cog markers, for example:
 and the code have drifted apart (cog --check). Every listing starts with a line
 that names the file it comes from, so that a reader knows where to type it.
 """
+
 import ast
 import difflib
 from pathlib import Path

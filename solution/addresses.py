@@ -4,6 +4,7 @@ start when the server listens on every address (HOST=0.0.0.0, or :: for IPv6).
 Found with the standard library only: the address this computer sends from, and
 every address its own name stands for.
 """
+
 import ipaddress
 import socket
 
@@ -73,9 +74,9 @@ def for_the_room(host, port):
     """What the others type, said after the line for this computer."""
     links = [url(address, port) for address in network_addresses(host)]
     if not links:
-        return ("but it found no network address for the others to open: is this computer\n"
-                "connected to the room's network?")
+        return (
+            "but it found no network address for the others to open: is this computer\nconnected to the room's network?"
+        )
     if len(links) == 1:
         return f"and {links[0]} from the others."
-    return "and from the others, whichever of these their network reaches:\n" + "\n".join(
-        f"  {link}" for link in links)
+    return "and from the others, whichever of these their network reaches:\n" + "\n".join(f"  {link}" for link in links)

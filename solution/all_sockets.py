@@ -3,6 +3,7 @@ vanished page is dropped, and told goodbye when the server stops.
 
 handler.py adds each socket as it opens, and takes it out when it ends.
 """
+
 import os
 import time
 

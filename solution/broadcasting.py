@@ -9,6 +9,7 @@ dropped; it reconnects and catches up when it can.
 The instructor's removals go to every page the same way (announce), and what
 only the instructor's pages need to know (mutes, the room's progress), to those.
 """
+
 import json
 from contextlib import contextmanager
 

@@ -7,6 +7,7 @@ every cheep between them. From this folder:
 
 (`make solution-prod WORKERS=4` runs this.) gunicorn runs on Linux and macOS, not Windows.
 """
+
 import os
 import secrets
 import sys

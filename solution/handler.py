@@ -7,6 +7,7 @@ head is too big; answers only to the names Cheeper is known by; and refuses,
 before the handshake, sockets opened by other sites' pages and too many sockets
 from one address. A socket it opens is a CheckedWebSocket (sockets.py).
 """
+
 import base64
 import io
 import ipaddress

@@ -10,6 +10,7 @@ Mutes and the board are kept in memory, for this run: a restart forgets them.
 With several workers, each hears of them through Redis, which keeps them too,
 for a worker that starts late (relay.py).
 """
+
 import hashlib
 import hmac
 import os

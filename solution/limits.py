@@ -4,6 +4,7 @@ A person is known by the address of their computer: all of its tabs count
 together, and a reload or a new socket starts from where the last one left off.
 (Behind a proxy named in CHEEPER_TRUSTED_PROXIES, the address the proxy names.)
 """
+
 import math
 import os
 import time

@@ -25,6 +25,7 @@ once: a cheep sent again with the same key (after a lost connection, say) is not
 stored again. The stored cheep, with its key, goes back to the sender: that is
 the sender's acknowledgement. A cheep without a key is stored as it comes.
 """
+
 import json
 import re
 
@@ -100,9 +101,7 @@ def read_key(data, field="key"):
         return None
     key = data[field]
     if not isinstance(key, str) or not KEY.fullmatch(key):
-        raise InvalidCheep(
-            f'"{field}" must be 16 to 64 letters, digits, "-" or "_", made at random for each cheep.'
-        )
+        raise InvalidCheep(f'"{field}" must be 16 to 64 letters, digits, "-" or "_", made at random for each cheep.')
     return key
 
 
@@ -146,9 +145,7 @@ def check_text(data, field, limit):
         raise InvalidCheep(f'"{field}" holds half of a character: send whole characters.') from None
     value = text.tidy(value)
     if text.CONTROL.search(value):
-        raise InvalidCheep(
-            f'"{field}" holds a control character, such as a new line or a tab: send one line of text.'
-        )
+        raise InvalidCheep(f'"{field}" holds a control character, such as a new line or a tab: send one line of text.')
     if text.DIRECTION.search(value):
         raise InvalidCheep(
             f'"{field}" holds a control that changes the direction of the text around it: send the text without it.'
@@ -217,7 +214,9 @@ def check_progress(data):
     if not (type(step) is int and 0 <= step <= LAST_STEP):
         raise InvalidCheep(f'"step" must be a whole number from 0 to {LAST_STEP}.')
     if not (type(promises) is int and type(kept) is int and 0 <= kept <= promises <= MOST_PROMISES):
-        raise InvalidCheep(f'"kept" and "promises" must be whole numbers, with 0 <= kept <= promises <= {MOST_PROMISES}.')
+        raise InvalidCheep(
+            f'"kept" and "promises" must be whole numbers, with 0 <= kept <= promises <= {MOST_PROMISES}.'
+        )
     failing = None if data["failing"] is None else check_text(data, "failing", FAILING_LIMIT)
     if (failing is None) != (kept == promises):
         raise InvalidCheep('"failing" names the first promise not kept, and is null when every one is kept.')
@@ -261,7 +260,9 @@ MUTED = "Your cheeps are paused for now: the instructor can tell you more. Nothi
 INSTRUCTOR_ONLY = "Only the instructor can do that."
 TOO_MANY_CLICKS = "Too many clicks at once: wait a moment, then click again. That one was not done."
 NO_SUCH_CHEEP = "There is no such cheep: it was removed already, or never stored."
-NO_ADDRESS = "Cheeper does not know the address of that cheep (it was stored before addresses were): mute the name instead."
+NO_ADDRESS = (
+    "Cheeper does not know the address of that cheep (it was stored before addresses were): mute the name instead."
+)
 WRONG_LINK = (
     "That instructor link is not the right one. Copy it again from the window where Cheeper runs, "
     "as Cheeper printed it when it last started."
@@ -278,9 +279,7 @@ NO_WEBSOCKET_HERE = (
 
 # Why a socket is closed, in its close frame (sockets.py).
 MESSAGE_TOO_BIG = f"Message too big: the limit is {MESSAGE_LIMIT} bytes."
-TOO_MANY_FRAMES = (
-    f"Too many frames: at most {limits.FRAME_BURST} at once, then {limits.FRAMES_PER_SECOND} a second."
-)
+TOO_MANY_FRAMES = f"Too many frames: at most {limits.FRAME_BURST} at once, then {limits.FRAMES_PER_SECOND} a second."
 RESTARTING = "Cheeper is restarting."
 
 # Connections and requests refused before Cheeper's own code sees them (handler.py).

@@ -5,6 +5,7 @@ must not: a cheep pushed again after its answer was lost would be stored twice,
 and the relay must see a lost connection, to catch up on what was published
 while it was away. So a lost connection raises redis.RedisError at once.
 """
+
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry

@@ -12,6 +12,7 @@ afresh hides every cheep at once, in one step however many there are: the ids
 up to that moment are never read again (their items stay in the list, unread).
 Each removal is pushed onto a second list, whose places number them in order.
 """
+
 import json
 import os
 from datetime import datetime, timezone

@@ -10,6 +10,7 @@ moment, so a worker that lost Redis for a while reads what it missed from
 storage when it is back. Its own pages go on getting its own cheeps meanwhile.
 The instructor's removals, mutes and the room's progress travel the same way.
 """
+
 import json
 import logging
 import random
@@ -204,7 +205,6 @@ class Relay:
                 log.warning("%s (%s). Trying again in %.1f s.", problem, error, pause)
                 gevent.sleep(pause)
                 wait = min(2 * wait, LONGEST_WAIT)
-
 
 
 def read_kept(items):

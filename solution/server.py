@@ -22,6 +22,7 @@ the room can open, printed as it starts, in addresses.py.
 For several workers (docs/many-workers.md), relay.py shares the cheeps
 through Redis, and redis_storage.py keeps them there.
 """
+
 # gevent swaps Python's blocking network calls for ones that let thousands of
 # connections wait at once. It must patch them before anything else is imported.
 from gevent import monkey

@@ -6,6 +6,7 @@ frames with a real code, notes when the client was last heard from (for the
 pings in all_sockets.py), and never makes its caller wait to send: what the
 network does not take at once waits in an outbox.
 """
+
 import socket
 import struct
 import time
@@ -149,4 +150,3 @@ def frame(opcode, payload):
     """A whole frame from the server, as bytes. A server does not mask its frames,
     so one text frame is the same bytes for every page."""
     return Header.encode_header(True, opcode, b"", len(payload), 0) + payload
-

@@ -5,15 +5,14 @@ removed: its key must stay stored, so that a page sending it again is told it
 was removed instead of storing it again. Each removal is written down in
 order (the removals table), so that a page that was away learns of it.
 """
+
 import os
 import sqlite3
 from contextlib import closing
 from datetime import datetime, timezone
 from time import sleep
 
-DATABASE = os.environ.get("CHEEPER_DB") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "cheeps.db"
-)
+DATABASE = os.environ.get("CHEEPER_DB") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "cheeps.db")
 # Raised when the cheeps cannot be read or stored just now: with several
 # workers writing, a write may wait for the others longer than the 5 s allowed.
 Unavailable = sqlite3.OperationalError

@@ -12,6 +12,7 @@ it (a "grapheme cluster": a letter with its accents, a flag, a family emoji),
 and \p{...} matches the characters Unicode puts in a group (\p{M}: the
 combining marks, such as accents).
 """
+
 import unicodedata
 
 import regex

@@ -4,6 +4,7 @@ You post a cheep with the form; the server stores it in SQLite and sends your
 browser back to the page, which lists every cheep, newest first. Nobody else
 sees your cheep until they reload their page.
 """
+
 import os
 import sqlite3
 from datetime import datetime, timezone
@@ -12,9 +13,7 @@ from flask import Flask, redirect, render_template, request
 
 HOST = os.environ.get("HOST", "127.0.0.1")
 PORT = int(os.environ.get("PORT", "5000"))
-DATABASE = os.environ.get("CHEEPER_DB") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "cheeps.db"
-)
+DATABASE = os.environ.get("CHEEPER_DB") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "cheeps.db")
 
 app = Flask(__name__)
 
@@ -42,9 +41,7 @@ def create_table():
 def save_cheep(name, cheep):
     time = datetime.now(timezone.utc).isoformat(timespec="seconds")
     db = connect()
-    db.execute(
-        "INSERT INTO cheeps (name, cheep, time) VALUES (?, ?, ?)", (name, cheep, time)
-    )
+    db.execute("INSERT INTO cheeps (name, cheep, time) VALUES (?, ?, ?)", (name, cheep, time))
     db.commit()
     db.close()
 

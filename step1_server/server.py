@@ -5,6 +5,7 @@ browser. A cheep that arrives on /ws, or through the old form, is stored and
 then sent to every connected socket. The page is still step 0's page: you try
 the sockets from the browser console or from Python (the client is step 2).
 """
+
 # gevent swaps Python's blocking network calls for ones that let thousands of
 # connections wait at once. It must patch them before anything else is imported.
 from gevent import monkey
@@ -27,9 +28,7 @@ from werkzeug.routing import WebsocketMismatch
 
 HOST = os.environ.get("HOST", "127.0.0.1")
 PORT = int(os.environ.get("PORT", "5000"))
-DATABASE = os.environ.get("CHEEPER_DB") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "cheeps.db"
-)
+DATABASE = os.environ.get("CHEEPER_DB") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "cheeps.db")
 
 app = Flask(__name__)
 
@@ -57,9 +56,7 @@ def create_table():
 def save_cheep(name, cheep):
     time = datetime.now(timezone.utc).isoformat(timespec="seconds")
     db = connect()
-    cursor = db.execute(
-        "INSERT INTO cheeps (name, cheep, time) VALUES (?, ?, ?)", (name, cheep, time)
-    )
+    cursor = db.execute("INSERT INTO cheeps (name, cheep, time) VALUES (?, ?, ?)", (name, cheep, time))
     db.commit()
     db.close()
     return {"id": cursor.lastrowid, "name": name, "cheep": cheep, "time": time}

@@ -4,6 +4,7 @@ The server is step 1's, unchanged. What is new is the page: its script
 (static/cheeper.js) opens a WebSocket to /ws, sends cheeps over it instead of
 posting the form, and shows every cheep that arrives, without a reload.
 """
+
 # gevent swaps Python's blocking network calls for ones that let thousands of
 # connections wait at once. It must patch them before anything else is imported.
 from gevent import monkey
@@ -26,9 +27,7 @@ from werkzeug.routing import WebsocketMismatch
 
 HOST = os.environ.get("HOST", "127.0.0.1")
 PORT = int(os.environ.get("PORT", "5000"))
-DATABASE = os.environ.get("CHEEPER_DB") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "cheeps.db"
-)
+DATABASE = os.environ.get("CHEEPER_DB") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "cheeps.db")
 
 app = Flask(__name__)
 
@@ -56,9 +55,7 @@ def create_table():
 def save_cheep(name, cheep):
     time = datetime.now(timezone.utc).isoformat(timespec="seconds")
     db = connect()
-    cursor = db.execute(
-        "INSERT INTO cheeps (name, cheep, time) VALUES (?, ?, ?)", (name, cheep, time)
-    )
+    cursor = db.execute("INSERT INTO cheeps (name, cheep, time) VALUES (?, ?, ?)", (name, cheep, time))
     db.commit()
     db.close()
     return {"id": cursor.lastrowid, "name": name, "cheep": cheep, "time": time}

@@ -1,4 +1,5 @@
 """How the tests talk to an app: over HTTP and WebSocket only, like a browser."""
+
 import json
 import os
 import re
@@ -44,9 +45,7 @@ def socket_address(server, path="/ws"):
 
 
 def post_cheep(server, name, cheep, **options):
-    return requests.post(
-        server.url + "/api/cheep", data={"name": name, "cheep": cheep}, **options
-    )
+    return requests.post(server.url + "/api/cheep", data={"name": name, "cheep": cheep}, **options)
 
 
 def assert_each_key_stored_once_when_raced(servers, rounds=20):
@@ -136,8 +135,12 @@ CHEEP_FIELDS = {"type", "id", "name", "cheep", "time"}  # in every cheep the ser
 def from_an_extension(message):
     """Whether a message is of a type the lesson never sends. One that carries a
     cheep is not: that is a cheep with a wrong "type", which a promise should see."""
-    return (isinstance(message, dict) and isinstance(message.get("type"), str)
-            and message["type"] not in LESSON_TYPES and "cheep" not in message)
+    return (
+        isinstance(message, dict)
+        and isinstance(message.get("type"), str)
+        and message["type"] not in LESSON_TYPES
+        and "cheep" not in message
+    )
 
 
 def receive_json(client):

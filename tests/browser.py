@@ -1,4 +1,5 @@
 """A real browser for the tests: Chromium or Chrome, driven by Playwright."""
+
 import os
 import re
 import shutil
@@ -126,7 +127,9 @@ def expect_live(page, timeout=5000):
     deadline = time.monotonic() + timeout / 1000
     while not LIVE.match(status := status_of(page)):
         assert not (problem := why_it_cannot_go_live(page)), problem
-        assert time.monotonic() < deadline, f"The page never said it was live within {timeout} ms: #status says {status!r}."
+        assert time.monotonic() < deadline, (
+            f"The page never said it was live within {timeout} ms: #status says {status!r}."
+        )
         page.wait_for_timeout(20)
 
 
@@ -209,10 +212,12 @@ def expect_newest(page, name, text, timeout=ARRIVES):
         newest = " ".join(shown[0].split())
         its_text = feed(page).first.locator(".text")
         if name in newest and its_text.count() and its_text.first.inner_text().strip() in ("", "undefined"):
-            raise AssertionError(f"A cheep from {name} appeared in #feed without its text: it reads {newest!r}, "
-                                 f"not {text!r}.") from None
-        raise AssertionError(f"{text!r} did not appear in #feed within {timeout} ms: its newest cheep reads "
-                             f"{newest!r}.") from None
+            raise AssertionError(
+                f"A cheep from {name} appeared in #feed without its text: it reads {newest!r}, not {text!r}."
+            ) from None
+        raise AssertionError(
+            f"{text!r} did not appear in #feed within {timeout} ms: its newest cheep reads {newest!r}."
+        ) from None
 
 
 def expect_stayed(page, action="Sending a cheep"):
@@ -221,10 +226,13 @@ def expect_stayed(page, action="Sending a cheep"):
     if page.evaluate("window.stayed") is True:
         return
     if any("cheep" in str(frame) for frame in page.frames_sent):
-        raise AssertionError(f"{action} reloaded the page, after the page had sent it on its socket: "
-                             "the form also posted itself.")
-    raise AssertionError(f"{action} reloaded the page, and the page sent nothing on its socket: "
-                         "the form's submit handler never ran, and the browser posted the form itself.")
+        raise AssertionError(
+            f"{action} reloaded the page, after the page had sent it on its socket: the form also posted itself."
+        )
+    raise AssertionError(
+        f"{action} reloaded the page, and the page sent nothing on its socket: "
+        "the form's submit handler never ran, and the browser posted the form itself."
+    )
 
 
 def unsent(page):

@@ -15,6 +15,7 @@ name it and the stage it should have reached:
 
     CHEEPER_APP=workspace CHEEPER_STAGE=step1 pytest
 """
+
 import os
 import socket
 import sys
@@ -30,6 +31,7 @@ from server_process import ServerProcess
 from services import Nginx, RedisServer, missing
 from workshop.answers import DoesNotApply, make_answer
 from workshop.stages import NAMES, STAGES, folder_of, is_exercise, kept_stages, stage_index
+
 
 def apps_under_test():
     """[(folder, stage)]: the reference stages and the exercises' answers, or the one
@@ -125,7 +127,7 @@ def what_the_app_printed(item, failed):
     errors, when the test failed or when they hold an error."""
     told = []
     for server in servers_of(item):
-        printed = server.output()[getattr(item, "printed_before", {}).get(id(server), 0):]
+        printed = server.output()[getattr(item, "printed_before", {}).get(id(server), 0) :]
         if failed or "Traceback" in printed:
             told.append((f"Captured stderr from {server.url}", printed + "\n"))
     windows = item.funcargs.get("windows")
@@ -138,9 +140,7 @@ def pytest_generate_tests(metafunc):
     if "app_dir" in metafunc.fixturenames:
         stage = stage_of(metafunc.definition)
         folders = [folder for folder, index in apps_under_test() if stage in stages_checked(index)]
-        metafunc.parametrize(
-            "app_dir", folders, ids=[folder.name for folder in folders], scope="module"
-        )
+        metafunc.parametrize("app_dir", folders, ids=[folder.name for folder in folders], scope="module")
 
 
 @pytest.fixture(scope="module")

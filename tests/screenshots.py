@@ -1,4 +1,5 @@
 """Screenshots of the pages. `make screenshots` saves them where the lesson uses them."""
+
 from PIL import Image
 
 GAP = 24  # pixels between two windows

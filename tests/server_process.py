@@ -1,4 +1,5 @@
 """Run a stage's server.py as a real process, the way a person runs it."""
+
 import contextlib
 import os
 import signal
@@ -114,8 +115,7 @@ class ServerProcess:
                     pass  # not yet
             time.sleep(0.05)
         raise AssertionError(
-            f"The server did not answer on {self.url} within {START_TIMEOUT} s. "
-            f"It printed:\n{self.output()}"
+            f"The server did not answer on {self.url} within {START_TIMEOUT} s. It printed:\n{self.output()}"
         )
 
     def listens(self):
@@ -137,8 +137,12 @@ class ServerProcess:
         if not self.database.exists():
             return []
         with contextlib.closing(sqlite3.connect(f"{self.database.as_uri()}?mode=ro", uri=True)) as db:
-            tables = [row[0] for row in db.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+            tables = [
+                row[0]
+                for row in db.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+                )
+            ]
             return [str(row) for table in tables for row in db.execute(f'SELECT * FROM "{table}"')]
 
     def wait_for_exit(self, timeout=START_TIMEOUT):

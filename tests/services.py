@@ -1,5 +1,6 @@
 """Real Redis and nginx servers for the tests of many workers, each started on a
 free port with files of its own, and the rule for a program that is missing."""
+
 import os
 import re
 import shutil
@@ -46,7 +47,9 @@ class RedisServer:
     started again on the same port, as when Redis restarts."""
 
     def __init__(self, folder):
-        self.program = find_program("redis-server", "install Redis (apt-get install redis-server; on macOS, brew install redis)")
+        self.program = find_program(
+            "redis-server", "install Redis (apt-get install redis-server; on macOS, brew install redis)"
+        )
         self.folder = folder
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
@@ -95,8 +98,7 @@ class Nginx:
     def main_config(self):
         # What /etc/nginx/nginx.conf holds, with every file in the test's folder.
         temporary = "".join(
-            f"{kind}_temp_path {self.folder / kind};\n"
-            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+            f"{kind}_temp_path {self.folder / kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
         )
         return (
             f"daemon off;\nmaster_process off;\npid {self.folder / 'nginx.pid'};\n"
@@ -106,7 +108,15 @@ class Nginx:
 
     def start(self):
         self.process = subprocess.Popen(
-            [self.program, "-p", str(self.folder), "-e", str(self.folder / "error.log"), "-c", str(self.folder / "nginx.conf")]
+            [
+                self.program,
+                "-p",
+                str(self.folder),
+                "-e",
+                str(self.folder / "error.log"),
+                "-c",
+                str(self.folder / "nginx.conf"),
+            ]
         )
         wait_for(self.listens, "nginx", self.process)
         return self

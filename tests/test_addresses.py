@@ -1,5 +1,6 @@
 """With HOST=0.0.0.0 (or :: for IPv6), the solution prints the addresses the room can
 type, this computer's real ones on the network, and each one answers."""
+
 import importlib.util
 import ipaddress
 import re
@@ -25,10 +26,13 @@ def can_listen_on_ipv6():
         return False
 
 
-@pytest.mark.parametrize("host", [
-    "0.0.0.0",
-    pytest.param("::", marks=pytest.mark.skipif(not can_listen_on_ipv6(), reason="this computer has no IPv6")),
-])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "0.0.0.0",
+        pytest.param("::", marks=pytest.mark.skipif(not can_listen_on_ipv6(), reason="this computer has no IPv6")),
+    ],
+)
 def test_listening_on_every_address_prints_the_real_addresses_and_each_answers(host, tmp_path):
     """Each address printed for the others is one of this computer's on the network, and
     answers a GET: none is a placeholder, or this computer's name for itself."""
@@ -47,7 +51,8 @@ def test_listening_on_every_address_prints_the_real_addresses_and_each_answers(h
         session.trust_env = False  # straight to this computer: no proxy of the environment in between
         for link in links:
             assert not ipaddress.ip_address(urlsplit(link).hostname).is_loopback, (
-                f"{link} is this computer's name for itself: nobody else can open it.")
+                f"{link} is this computer's name for itself: nobody else can open it."
+            )
             assert urlsplit(link).port == server.port, link
             assert session.get(link, timeout=10).status_code == 200, f"{link} does not answer."
     finally:

@@ -1,6 +1,7 @@
 """Going further, likes, in a real browser: each cheep's ♥ button raises its count in
 every open window, a browser likes a cheep once, a page loads with the stored
 counts, and the buttons pass axe-core's accessibility checks."""
+
 import pytest
 from playwright.sync_api import expect
 
@@ -23,8 +24,9 @@ def like_button(page, text):
         expect(button).to_have_count(1, timeout=ARRIVES)
     except AssertionError:
         shown = " ".join(" ".join(cheep_shown(page, text).all_inner_texts()).split())
-        raise AssertionError(f"The cheep {text!r} has no button named \"Like\" (a <button> with "
-                             f"aria-label=\"Like\"): it reads {shown!r}.") from None
+        raise AssertionError(
+            f'The cheep {text!r} has no button named "Like" (a <button> with aria-label="Like"): it reads {shown!r}.'
+        ) from None
     return button
 
 
@@ -35,16 +37,20 @@ def expect_count(page, text, count, after):
         expect(likes).to_have_text(str(count), timeout=ARRIVES)
     except AssertionError:
         if likes.count() == 0:
-            raise AssertionError(f"{after}, the cheep {text!r} has no element of class \"likes\" to show "
-                                 "its count.") from None
-        raise AssertionError(f"{after}, the count under {text!r} reads {likes.first.inner_text()!r}, not {count}, "
-                             f"within {ARRIVES} ms. The page's status line says {status_of(page)!r}.") from None
+            raise AssertionError(
+                f'{after}, the cheep {text!r} has no element of class "likes" to show its count.'
+            ) from None
+        raise AssertionError(
+            f"{after}, the count under {text!r} reads {likes.first.inner_text()!r}, not {count}, "
+            f"within {ARRIVES} ms. The page's status line says {status_of(page)!r}."
+        ) from None
 
 
 def expect_pressed(page, text, pressed, who):
     seen = like_button(page, text).get_attribute("aria-pressed")
     assert seen == str(pressed).lower(), (
-        f"{who}, the ♥ button of {text!r} has aria-pressed={seen!r}, not {str(pressed).lower()!r}.")
+        f"{who}, the ♥ button of {text!r} has aria-pressed={seen!r}, not {str(pressed).lower()!r}."
+    )
 
 
 def test_a_like_in_one_window_raises_the_count_in_every_window(server, windows):

@@ -10,6 +10,7 @@ it does not speak, so the browser fails the handshake and the socket closes
 before it ever opens, as one does through a proxy that drops the upgrade.
 Plain requests still reach the app.
 """
+
 import re
 
 import pytest
@@ -67,7 +68,9 @@ def test_on_a_network_that_blocks_websockets_the_page_goes_live_by_long_polling_
     by_the_page = unique("sent by the long-polling page")
     send(page, "Ada", by_the_page)
     shown_once(page, by_the_page)
-    expect(other.get_by_text(by_the_page), "the polling page's cheep on a socket page").to_have_count(1, timeout=ARRIVES)
+    expect(other.get_by_text(by_the_page), "the polling page's cheep on a socket page").to_have_count(
+        1, timeout=ARRIVES
+    )
     stored = len(stored_with(server, by_the_page))
     assert stored == 1, f"The long-polling page's cheep was stored {stored} times."
 

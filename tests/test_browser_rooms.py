@@ -2,6 +2,7 @@
 room's page goes live on its own socket, a cheep typed there reaches that room's
 windows and no others, the page links to the rooms in use, the form works without
 JavaScript, and a cheep not sent yet is only ever sent to its own room."""
+
 import pytest
 from playwright.sync_api import expect
 

@@ -3,6 +3,7 @@ window leaves every page without a reload, even one that was away; a muted name
 is refused; starting afresh empties every page; and the instructor's board
 shows the room's progress, those who look stuck first. (That a learner's real
 `make check SHARE=...` reaches it is in test_self_check.py.)"""
+
 import pytest
 import requests
 from playwright.sync_api import expect
@@ -95,8 +96,13 @@ def test_the_board_puts_the_stuck_first_and_shows_any_report_as_text(server, win
         {"name": "Bo", "step": 3, "kept": 90, "promises": 90, "failing": None},
         {"name": "Dee", "step": 2, "kept": 30, "promises": 30, "failing": None},
         {"name": "Eve", "step": 2, "kept": 29, "promises": 30, "failing": "A cheep reaches every page"},
-        {"name": "<img src=x onerror=pwned=1>", "step": 2, "kept": 1, "promises": 30,
-         "failing": "<script>window.pwned = 1</script>"},
+        {
+            "name": "<img src=x onerror=pwned=1>",
+            "step": 2,
+            "kept": 1,
+            "promises": 30,
+            "failing": "<script>window.pwned = 1</script>",
+        },
         {"name": "Cy", "step": 1, "kept": 3, "promises": 15, "failing": "The server sends each cheep to every page"},
     ]
     board = open_as_instructor(windows, server, "/instructor/board")
@@ -115,11 +121,16 @@ def test_the_board_puts_the_stuck_first_and_shows_any_report_as_text(server, win
 
 
 @pytest.mark.screenshot
-def test_the_instructors_feed_and_board_have_no_serious_accessibility_problems(start_server, windows, screenshot_folder):
+def test_the_instructors_feed_and_board_have_no_serious_accessibility_problems(
+    start_server, windows, screenshot_folder
+):
     """The instructor's feed and board have no serious accessibility problems."""
     server = start_server()
-    for name, cheep in [("Ada", "Step 1 works on my laptop!"), ("Grace", "Where does broadcast() go?"),
-                        ("Linus", "lol this workshop is rubbish")]:
+    for name, cheep in [
+        ("Ada", "Step 1 works on my laptop!"),
+        ("Grace", "Where does broadcast() go?"),
+        ("Linus", "lol this workshop is rubbish"),
+    ]:
         post_json(server, name, cheep)
     teacher = open_as_instructor(windows, server)
     feed(teacher).filter(has_text="rubbish").get_by_role("button", name="Mute name").click()
@@ -129,7 +140,13 @@ def test_the_instructors_feed_and_board_have_no_serious_accessibility_problems(s
     for report in [
         {"name": "Ada", "step": 2, "kept": 21, "promises": 21, "failing": None},
         {"name": "Grace", "step": 1, "kept": 9, "promises": 15, "failing": "The server sends each cheep to every page"},
-        {"name": "Linus", "step": 2, "kept": 17, "promises": 21, "failing": "A cheep sent from the page arrives in every window"},
+        {
+            "name": "Linus",
+            "step": 2,
+            "kept": 17,
+            "promises": 21,
+            "failing": "A cheep sent from the page arrives in every window",
+        },
     ]:
         post_progress(server, report)
     board = open_as_instructor(windows, server, "/instructor/board")

@@ -2,6 +2,7 @@
 cheeps and brings older ones in place; cheeps that arrive together are drawn
 together, and the page keeps a few hundred, so that a flood cannot freeze it;
 and the page passes axe-core's accessibility checks."""
+
 import pytest
 from playwright.sync_api import expect
 
@@ -29,7 +30,9 @@ def cheep_frames_received(page):
     received = []
     page.on(
         "websocket",
-        lambda socket: socket.on("framereceived", lambda frame: received.append(frame) if '"cheep"' in str(frame) else None),
+        lambda socket: socket.on(
+            "framereceived", lambda frame: received.append(frame) if '"cheep"' in str(frame) else None
+        ),
     )
     return received
 

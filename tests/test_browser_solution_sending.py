@@ -2,6 +2,7 @@
 as "Sending…" until the server has stored it, and is sent again, with the same key,
 on every new socket until then; offline, across a reload, a closed tab and a server
 that died before its answer arrived. Each cheep is stored once and shown once."""
+
 import time
 from contextlib import suppress
 from datetime import datetime, timedelta
@@ -175,9 +176,7 @@ def test_a_cheep_typed_while_the_page_is_reconnecting_is_sent_when_the_server_is
     expect(b.get_by_text(text)).to_have_count(1)
 
 
-def test_a_refused_cheep_stops_sending_says_why_and_is_never_sent_again_and_edit_gives_it_back(
-    start_server, windows
-):
+def test_a_refused_cheep_stops_sending_says_why_and_is_never_sent_again_and_edit_gives_it_back(start_server, windows):
     """A refused cheep stops sending, says why and is never sent again, and Edit gives it back."""
     server = start_server()
     a, frames = open_live_counting_frames(windows, server)
@@ -266,6 +265,8 @@ def test_a_socket_that_brings_cheeps_but_loses_what_the_page_sends_is_replaced(s
         post_cheep(server, "Grace", unique("meanwhile"))  # the page keeps hearing from the server
         return times_stored(server, text)
 
-    assert wait_while_routing(a, stored_while_others_cheep, 20), "The page kept waiting on a socket that lost its cheep."
+    assert wait_while_routing(a, stored_while_others_cheep, 20), (
+        "The page kept waiting on a socket that lost its cheep."
+    )
     shown_once_as_stored(a, text)
     assert len(sockets) == 2

@@ -1,5 +1,6 @@
 """The solution's promise in a real browser: a name written right to left cannot turn
 the cheep beside it around, on the page the server draws and on a cheep that arrives live."""
+
 import uuid
 
 import pytest

@@ -1,4 +1,5 @@
 """Step 0's promises in a real browser. Every later stage keeps them."""
+
 import pytest
 
 from app_client import post_cheep, unique

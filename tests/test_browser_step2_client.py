@@ -1,4 +1,5 @@
 """Step 2's promises in a real browser: two windows see every cheep live."""
+
 import contextlib
 import re
 
@@ -61,7 +62,8 @@ def test_html_in_a_cheep_is_shown_as_text_and_never_runs(server, windows):
             expect(feed(page).filter(has_text="Mallory")).to_have_count(2, timeout=ARRIVES)
         assert page.evaluate("typeof window.pwned") == "undefined", "A script in a cheep ran: it was drawn as HTML."
         assert page.locator("#feed b:text-is('Mallory')").count() == 0, (
-            "A name made of HTML was drawn as HTML: the feed holds <b>Mallory</b>.")
+            "A name made of HTML was drawn as HTML: the feed holds <b>Mallory</b>."
+        )
         expect_newest(page, "<b>Mallory</b>", attacks[-1])
         for attack in attacks:
             expect(page.locator("#feed .text", has_text=attack)).to_have_count(1)
@@ -94,9 +96,7 @@ def test_no_request_leaves_the_apps_own_host(server, windows):
     page.reload()
     expect(page.locator("#status")).to_have_text(LIVE)
     assert page.evaluate("typeof jQuery") == "function", "jQuery did not load."
-    assert windows.foreign_requests == [], (
-        f"The page asked other hosts for: {', '.join(windows.foreign_requests)}"
-    )
+    assert windows.foreign_requests == [], f"The page asked other hosts for: {', '.join(windows.foreign_requests)}"
 
 
 def test_the_page_says_when_the_live_feed_is_disconnected(start_server, windows):

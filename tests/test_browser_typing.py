@@ -1,5 +1,6 @@
 """Going further, a typing indicator, in a real browser: while one window types,
 the others say who is typing, until that person's cheep arrives or they stop."""
+
 import re
 import time
 
@@ -51,10 +52,14 @@ def expect_typing_line(page, pattern, what, typist):
         expect(typing_line(page, pattern).last).to_be_visible(timeout=ARRIVES)
     except AssertionError:
         if not typing_frames(typist):
-            raise AssertionError("Typing in the cheep field sent no typing message on the page's socket: "
-                                 f"{what} never appeared in the other window.") from None
-        raise AssertionError(f"{what} did not appear within {ARRIVES} ms, though the typist's page sent "
-                             f"{str(typing_frames(typist)[0])[:80]}: {says(page)}.") from None
+            raise AssertionError(
+                "Typing in the cheep field sent no typing message on the page's socket: "
+                f"{what} never appeared in the other window."
+            ) from None
+        raise AssertionError(
+            f"{what} did not appear within {ARRIVES} ms, though the typist's page sent "
+            f"{str(typing_frames(typist)[0])[:80]}: {says(page)}."
+        ) from None
 
 
 def expect_no_typing_line(page, timeout, what):
@@ -88,8 +93,9 @@ def test_the_line_goes_a_few_seconds_after_typing_stops(server, windows):
     typist, other = open_live(windows, server), open_live(windows, server)
     start_typing(typist, "Grace")
     expect_typing_line(other, r"\bGrace is typing", '"Grace is typing…"', typist)
-    expect_no_typing_line(other, GOES_AWAY, f"Grace stopped typing, and {GOES_AWAY // 1000} seconds later "
-                                            "the other window")
+    expect_no_typing_line(
+        other, GOES_AWAY, f"Grace stopped typing, and {GOES_AWAY // 1000} seconds later the other window"
+    )
 
 
 def test_two_people_typing_at_once_are_both_named(server, windows):
@@ -109,7 +115,8 @@ def test_a_name_made_of_html_shows_as_text_in_the_typing_line(server, windows):
     start_typing(typist, "<b>Mallory</b>")
     expect_typing_line(other, r"Mallory", "A line saying Mallory is typing", typist)
     assert other.locator("b:text-is('Mallory')").count() == 0, (
-        "The typing line shows a name made of HTML as HTML: it holds a bold Mallory, not the words <b>Mallory</b>.")
+        "The typing line shows a name made of HTML as HTML: it holds a bold Mallory, not the words <b>Mallory</b>."
+    )
     expect_typing_line(other, re.escape("<b>Mallory</b> is typing"), 'The words "<b>Mallory</b> is typing…"', typist)
 
 
@@ -125,7 +132,9 @@ def test_typing_fast_tells_the_others_at_most_once_every_two_seconds(server, win
     assert sent, "Typing in the cheep field sent no typing message on the page's socket."
     assert len(sent) <= most, (
         f"Typing for {typed_for:.1f} seconds sent {len(sent)} typing messages, not at most {most}: "
-        "one every two seconds, however fast the keys come.")
+        "one every two seconds, however fast the keys come."
+    )
     assert len(sent) >= 2, (
         f"Typing for {typed_for:.1f} seconds sent one typing message only: while someone goes on typing, "
-        "tell the others again every two seconds, or the line goes away as they type.")
+        "tell the others again every two seconds, or the line goes away as they type."
+    )

@@ -1,5 +1,6 @@
 """Going further, a user's own feed, in a real browser: a person's page goes live,
 and shows only their cheeps as they arrive."""
+
 from urllib.parse import urljoin
 
 import pytest
@@ -32,11 +33,13 @@ def test_a_live_cheep_appears_on_the_page_of_its_name_and_not_on_the_page_of_ano
     # sent before it, would be there too if her page had been sent it.
     expect_newest(graces, grace, by_grace)
     assert graces.get_by_text(by_ada).count() == 0, (
-        f"Grace's page, {page_of(grace)}, showed a cheep by someone else as it arrived: {by_ada!r}.")
+        f"Grace's page, {page_of(grace)}, showed a cheep by someone else as it arrived: {by_ada!r}."
+    )
     send(everyone, ada, then)
     expect_newest(adas, ada, then)
     assert adas.get_by_text(by_grace).count() == 0, (
-        f"Ada's page, {page_of(ada)}, showed a cheep by someone else as it arrived: {by_grace!r}.")
+        f"Ada's page, {page_of(ada)}, showed a cheep by someone else as it arrived: {by_grace!r}."
+    )
     expect(adas.get_by_text(by_ada)).to_have_count(1)
     expect_newest(everyone, ada, then)
     for page in (adas, graces):
@@ -55,7 +58,9 @@ def test_a_name_in_a_cheep_that_arrives_live_links_to_its_page_which_goes_live(s
     address = urljoin(server.url + "/", link.get_attribute("href"))
     assert address.startswith(server.url + "/"), f"The name {zoe!r} links to another site: {address}."
     answer = requests.get(address)
-    assert answer.status_code == 200, f"The link of {zoe!r} in a cheep that arrived live, {address}, answered {answer.status_code}."
+    assert answer.status_code == 200, (
+        f"The link of {zoe!r} in a cheep that arrived live, {address}, answered {answer.status_code}."
+    )
     zoes = open_live(windows, server, address.removeprefix(server.url))
     expect(feed(zoes).first).to_contain_text(first)
     then = unique("then")

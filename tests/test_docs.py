@@ -1,4 +1,5 @@
 """The lesson text: its listings are the code, its links resolve, its files exist."""
+
 import re
 import subprocess
 import sys
@@ -65,10 +66,14 @@ def test_every_promise_in_a_check_output_is_said_as_the_check_says_it():
     today: the first sentence of its test's docstring."""
     files = {file for stage in range(len(NAMES)) for file in promise_files(stage)}
     sentences = {sentence for file in files for sentence in promise_sentences(file).values()}
-    shown = [(page.name, line) for page in PAGES
-             for line in re.findall(r"^  (?:ok  |FAIL|skip)  (.+)$", page.read_text(), flags=re.M)]
+    shown = [
+        (page.name, line)
+        for page in PAGES
+        for line in re.findall(r"^  (?:ok  |FAIL|skip)  (.+)$", page.read_text(), flags=re.M)
+    ]
     assert [(page, line) for page, line in shown if line not in sentences] == [], (
-        "Say these promises as the check says them now: copy them from a real check's output.")
+        "Say these promises as the check says them now: copy them from a real check's output."
+    )
 
 
 @pytest.mark.parametrize("hint", HINTS, ids=[hint.key for hint in HINTS])
@@ -148,5 +153,7 @@ def test_no_page_shows_the_same_code_twice(page):
         if directive.startswith(("whole_step(", "answer(")):
             continue  # an answer, folded: it repeats what the page showed, on purpose
         for definition in definitions(code):
-            assert definition not in seen, f"{page.name} shows {definition!r} twice: {seen[definition]}, and {directive}"
+            assert definition not in seen, (
+                f"{page.name} shows {definition!r} twice: {seen[definition]}, and {directive}"
+            )
             seen[definition] = directive

@@ -5,6 +5,7 @@ cheep, and sends {"type": "likes", "id": 7, "count": 3} to every page. A browser
 is known by the cookie that the page gave it, which its socket sends back: these
 tests get one as a browser does, by loading the page.
 """
+
 import json
 import sqlite3
 
@@ -48,7 +49,7 @@ def shown(server, cheep_id, cookie=""):
     item = page_as(server, cookie).select_one(f'#feed li[data-id="{cheep_id}"]')
     assert item is not None, f"The page shows no cheep with data-id {cheep_id}."
     count, button = item.select_one(".likes"), item.select_one("button")
-    assert count is not None, f"Cheep {cheep_id} has no element of class \"likes\" for its count: {item}"
+    assert count is not None, f'Cheep {cheep_id} has no element of class "likes" for its count: {item}'
     assert button is not None, f"Cheep {cheep_id} has no <button> to like it: {item}"
     return count.get_text(strip=True), button.get("aria-pressed")
 
@@ -68,8 +69,9 @@ def next_answer(client, after):
             if isinstance(message, dict) and message.get("type") in ("likes", "error"):
                 return message
     except websocket.WebSocketTimeoutException:
-        raise AssertionError(f"Nothing came back within {WAIT} s of {after}: "
-                             "no \"likes\" message, and no \"error\".") from None
+        raise AssertionError(
+            f'Nothing came back within {WAIT} s of {after}: no "likes" message, and no "error".'
+        ) from None
     except ValueError:
         raise AssertionError(f"After {after}, the server sent {text[:80]!r}, which is not JSON.") from None
 
@@ -77,7 +79,8 @@ def next_answer(client, after):
 def assert_count(message, cheep_id, count, who):
     expected = {"type": "likes", "id": cheep_id, "count": count}
     assert {key: message.get(key) for key in expected} == expected, (
-        f"{who} got {json.dumps(message)}, not {json.dumps(expected)}.")
+        f"{who} got {json.dumps(message)}, not {json.dumps(expected)}."
+    )
 
 
 def test_a_like_reaches_every_page_as_the_new_count_of_its_cheep(server, connect):
@@ -102,8 +105,12 @@ def test_one_browser_likes_a_cheep_once_however_often_it_presses(server, connect
     # A new socket of the same browser (a reload) is still the same browser.
     again = connect(cookie=cookie)
     like(again, cheep_id)
-    assert_count(next_answer(again, "a like from the same browser's next page"), cheep_id, 1,
-                 "The same browser, liking again from a new page,")
+    assert_count(
+        next_answer(again, "a like from the same browser's next page"),
+        cheep_id,
+        1,
+        "The same browser, liking again from a new page,",
+    )
 
 
 def test_a_bad_like_gets_an_error_and_stores_nothing(server, connect):
@@ -123,17 +130,23 @@ def test_a_bad_like_gets_an_error_and_stores_nothing(server, connect):
         sender.send(json.dumps(message))
         answer = next_answer(sender, f"a like with {what}")
         assert answer.get("type") == "error" and str(answer.get("message") or "").strip(), (
-            f"A like with {what}, {json.dumps(message)}, got {json.dumps(answer)}, not an error saying why.")
+            f"A like with {what}, {json.dumps(message)}, got {json.dumps(answer)}, not an error saying why."
+        )
     # A socket that never loaded the page has no key: it cannot like.
     stranger = connect()
     like(stranger, cheep_id)
     answer = next_answer(stranger, "a like from a socket that never loaded the page")
     assert answer.get("type") == "error", (
-        f"A like with no browser's key (no cookie from the page) got {json.dumps(answer)}, not an error.")
+        f"A like with no browser's key (no cookie from the page) got {json.dumps(answer)}, not an error."
+    )
     # The other page heard none of it, and none was stored: its own like is the first, and counts 1.
     like(other, cheep_id)
-    assert_count(next_answer(other, f"a good like of cheep {cheep_id}, after the bad ones"), cheep_id, 1,
-                 "After the bad likes, a good like from another page")
+    assert_count(
+        next_answer(other, f"a good like of cheep {cheep_id}, after the bad ones"),
+        cheep_id,
+        1,
+        "After the bad likes, a good like from another page",
+    )
 
 
 def test_likes_survive_a_restart_and_each_browser_sees_its_own_pressed(start_server):
@@ -157,7 +170,8 @@ def test_likes_survive_a_restart_and_each_browser_sees_its_own_pressed(start_ser
             seen = shown(server, cheep_id, cookie)
             assert seen == (count, pressed), (
                 f"After a restart, the page drawn for {who} shows cheep {cheep_id} with {seen[0]!r} likes and "
-                f"aria-pressed={seen[1]!r}, not {count!r} likes and aria-pressed={pressed!r}.")
+                f"aria-pressed={seen[1]!r}, not {count!r} likes and aria-pressed={pressed!r}."
+            )
     client = server.connect(cookie=ada)  # the key is remembered too: Ada cannot like again
     like(client, first)
     assert_count(next_answer(client, "a like after the restart"), first, 2, "Ada, liking again after a restart,")
@@ -167,10 +181,14 @@ def test_a_cheeps_db_from_step_2_gains_likes_and_keeps_every_cheep(start_server,
     """A cheeps.db from step 2 gains likes and keeps every cheep."""
     database = tmp_path / "cheeps.db"
     with sqlite3.connect(database) as db:  # as step 2 made it, before likes
-        db.execute("CREATE TABLE cheeps (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, "
-                   "cheep TEXT NOT NULL, time TEXT NOT NULL)")
-        db.executemany("INSERT INTO cheeps (name, cheep, time) VALUES ('Ada', ?, '2026-01-01T00:00:00+00:00')",
-                       [(f"old {number}",) for number in range(1, 4)])
+        db.execute(
+            "CREATE TABLE cheeps (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, "
+            "cheep TEXT NOT NULL, time TEXT NOT NULL)"
+        )
+        db.executemany(
+            "INSERT INTO cheeps (name, cheep, time) VALUES ('Ada', ?, '2026-01-01T00:00:00+00:00')",
+            [(f"old {number}",) for number in range(1, 4)],
+        )
     db.close()
     server = start_server(database=database)
     page = page_as(server)

@@ -6,6 +6,7 @@ Waiting requests count with the sockets against the limit for one address.
 
 The servers here wait CHEEPER_WAIT_SECONDS=2 seconds, not the 25 a page waits.
 """
+
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
@@ -14,7 +15,14 @@ import requests
 import websocket
 
 from app_client import (
-    ONE_PERSON_PER_ADDRESS, new_key, newest_id, post_json, receive_json, send_cheep, unique, wait_until,
+    ONE_PERSON_PER_ADDRESS,
+    new_key,
+    newest_id,
+    post_json,
+    receive_json,
+    send_cheep,
+    unique,
+    wait_until,
 )
 
 pytestmark = pytest.mark.stage("long-polling")
@@ -27,7 +35,9 @@ QUICK = 1  # seconds: an answer that is there already, or a cheep just stored, c
 def wait_for_cheeps(server, since, **options):
     """GET /api/cheeps?since=<since>&wait=1; the response, and the seconds it took."""
     started = time.monotonic()
-    response = requests.get(server.url + "/api/cheeps", params={"since": since, "wait": 1}, timeout=WAITS + 10, **options)
+    response = requests.get(
+        server.url + "/api/cheeps", params={"since": since, "wait": 1}, timeout=WAITS + 10, **options
+    )
     return response, time.monotonic() - started
 
 
@@ -41,7 +51,9 @@ def test_a_waiting_get_answers_at_once_when_a_newer_cheep_is_stored(server):
     text = unique("stored already")
     stored = post_json(server, "Ada", text).json()
     response, seconds = wait_for_cheeps(server, stored["id"] - 1)
-    assert texts_in(response) == [text], f"Asked for the cheeps after {stored['id'] - 1}, the page got {response.text!r}."
+    assert texts_in(response) == [text], (
+        f"Asked for the cheeps after {stored['id'] - 1}, the page got {response.text!r}."
+    )
     assert seconds < QUICK, f"The cheep was stored already, and the waiting GET took {seconds:.1f} s to answer."
 
 
@@ -99,7 +111,9 @@ def test_a_waiting_get_past_the_limit_of_live_pages_for_one_address_is_refused_w
 
 def test_waiting_gets_count_against_the_limit_of_sockets_for_one_address(start_server):
     """Waiting GETs count against the limit of sockets for one address."""
-    server = start_server(env={**ONE_PERSON_PER_ADDRESS, "CHEEPER_SOCKETS_PER_ADDRESS": "2", "CHEEPER_WAIT_SECONDS": "30"})
+    server = start_server(
+        env={**ONE_PERSON_PER_ADDRESS, "CHEEPER_SOCKETS_PER_ADDRESS": "2", "CHEEPER_WAIT_SECONDS": "30"}
+    )
     since = newest_id(server)
     with ThreadPoolExecutor(3) as background:
         waiting = [background.submit(wait_for_cheeps, server, since) for _ in range(3)]

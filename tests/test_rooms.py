@@ -7,6 +7,7 @@ and no others, on one worker and across workers through Redis; and a cheeps.db
 The tests with two workers, or with the cheeps in Redis, need redis-server: without
 it they skip, with one line saying so (and fail in CI).
 """
+
 import uuid
 
 import pytest
@@ -14,13 +15,25 @@ import requests
 import websocket
 
 from app_client import (
-    Instructor, cheeps_since, get_page, new_key, pages_of, post_json, receive_json, receive_type, send_cheep, unique,
+    Instructor,
+    cheeps_since,
+    get_page,
+    new_key,
+    pages_of,
+    post_json,
+    receive_json,
+    receive_type,
+    send_cheep,
+    unique,
     wait_until,
 )
 from server_process import ServerProcess
+
 # The fixtures of two workers sharing a Redis, with the cheeps in SQLite or in Redis.
 from test_solution_many_workers import (  # noqa: F401
-    two_workers, workers_sharing_redis_storage, workers_with_either_storage,
+    two_workers,
+    workers_sharing_redis_storage,
+    workers_with_either_storage,
 )
 from waits import RESUME, WAIT
 from workshop.stages import ROOT
@@ -51,8 +64,9 @@ def post_to_room(server, room, name, cheep, key=None):
 
 def curl_d(server, address, text):
     """POST text as curl -d 'text' does: a body that says it is a form, and holds no field."""
-    return requests.post(server.url + address, data=text.encode(),
-                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+    return requests.post(
+        server.url + address, data=text.encode(), headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
 
 
 def next_cheep(client, where):

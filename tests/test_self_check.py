@@ -2,6 +2,7 @@
 right first hint, with the report's only Read: line; every promise has a hint and every
 hint a mistake; going further keeps every promise; every reference stage passes; and
 SHARE= puts a learner's result on the instructor's board."""
+
 import ast
 import os
 import socket
@@ -26,7 +27,11 @@ EXTENSIONS = sorted((ROOT / "tests" / "extensions").glob("*.toml"))
 def workshop(*arguments, timeout=600):
     """Run `python -m workshop ...` as an attendee does; return its exit code and output."""
     finished = subprocess.run(
-        [sys.executable, "-m", "workshop", *arguments], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-m", "workshop", *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         stdin=subprocess.DEVNULL,  # no terminal: nothing is asked
     )
     return finished.returncode, finished.stdout + finished.stderr
@@ -90,10 +95,22 @@ def test_every_answer_applies_and_keeps_its_promises(exercise, tmp_path):
 
 def test_every_promise_has_a_hint_and_every_hint_names_promises_that_exist():
     listed = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-         "-m", "not soak and not many_workers",
-         *{file: None for stage in range(len(NAMES)) for file in promise_files(stage)}],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-m",
+            "not soak and not many_workers",
+            *{file: None for stage in range(len(NAMES)) for file in promise_files(stage)},
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     promises = {line.split("::")[1].partition("[")[0] for line in listed.splitlines() if "::" in line}
     named = {test for hint in HINTS for test in hint.tests}
@@ -107,8 +124,12 @@ def test_every_promise_says_itself_in_the_first_sentence_of_its_docstring():
     the promise: the check's report lists it (workshop/check.py), and the instructor's
     board shows the first one failing."""
     files = {file: None for stage in range(len(NAMES)) for file in promise_files(stage)}
-    tests = [(Path(file).name, test) for file in files for test in ast.parse(Path(file).read_text()).body
-             if isinstance(test, ast.FunctionDef) and test.name.startswith("test_")]
+    tests = [
+        (Path(file).name, test)
+        for file in files
+        for test in ast.parse(Path(file).read_text()).body
+        if isinstance(test, ast.FunctionDef) and test.name.startswith("test_")
+    ]
     unsaid = [f"{file}::{test.name}" for file, test in tests if not ast.get_docstring(test)]
     assert unsaid == [], "Give each of these tests a docstring that says its promise in a sentence."
     sentences = {f"{file}::{test.name}": first_sentence(ast.get_docstring(test)) for file, test in tests}
@@ -132,7 +153,9 @@ def test_a_test_file_says_its_stage_with_a_mark_whatever_its_name(tmp_path):
     assert marked_stage(tmp_path / "test_step1.py") is None
     (tmp_path / "test_rooms_more.py").write_text('import pytest\n\npytestmark = pytest.mark.stage("solution")\n')
     assert marked_stage(tmp_path / "test_rooms_more.py") == STAGES.index("solution")
-    (tmp_path / "test_x.py").write_text('import pytest\n\npytestmark = [pytest.mark.stage("step9"), pytest.mark.soak]\n')
+    (tmp_path / "test_x.py").write_text(
+        'import pytest\n\npytestmark = [pytest.mark.stage("step9"), pytest.mark.soak]\n'
+    )
     with pytest.raises(ValueError, match="There is no stage 'step9'"):
         marked_stage(tmp_path / "test_x.py")
 
@@ -144,8 +167,12 @@ def test_every_hint_is_proven_by_a_mistake():
 
 # The solution's whole check takes many minutes: its copy keeps the promises that a new
 # field or message type can touch, about cheeps on the socket, over HTTP and in storage.
-SOLUTION_PROMISES = ["tests/test_step1_server.py", "tests/test_solution.py",
-                     "tests/test_solution_exactly_once.py", "tests/test_solution_paging.py"]
+SOLUTION_PROMISES = [
+    "tests/test_step1_server.py",
+    "tests/test_solution.py",
+    "tests/test_solution_exactly_once.py",
+    "tests/test_solution_paging.py",
+]
 
 
 @pytest.mark.parametrize("extension", EXTENSIONS, ids=[path.stem for path in EXTENSIONS])
@@ -158,8 +185,20 @@ def test_an_extension_keeps_every_promise_of_its_stage(extension, tmp_path):
     changed_copy(spec, app)
     if spec["stage"] == "solution":
         finished = subprocess.run(
-            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-m", "not soak and not many_workers",
-             *SOLUTION_PROMISES], cwd=ROOT, capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-p",
+                "no:cacheprovider",
+                "-q",
+                "-m",
+                "not soak and not many_workers",
+                *SOLUTION_PROMISES,
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
             env={**os.environ, "CHEEPER_APP": str(app), "CHEEPER_STAGE": "solution"},
         )
         assert finished.returncode == 0, finished.stdout + finished.stderr
@@ -216,11 +255,11 @@ def test_sharing_with_a_wrong_address_or_without_a_name_stops_before_checking(ar
     assert "Checking" not in output, "It ran the tests first."
 
 
-
 def test_make_check_passes_a_section_on_shares_only_when_asked_and_takes_a_name_from_the_command_line_only():
     def command(*arguments, env=None):
-        finished = subprocess.run(["make", "-n", "check", "STEP=0", *arguments], cwd=ROOT, capture_output=True,
-                                  text=True, env=env)
+        finished = subprocess.run(
+            ["make", "-n", "check", "STEP=0", *arguments], cwd=ROOT, capture_output=True, text=True, env=env
+        )
         lines = finished.stdout.replace("\\\n", " ").splitlines()  # the command goes on after a backslash
         return next(line for line in lines if "-m workshop check" in line)
 
@@ -235,7 +274,11 @@ def test_make_check_passes_a_section_on_shares_only_when_asked_and_takes_a_name_
 @pytest.mark.parametrize(
     "old, new, says",
     [
-        ("import json\n", "import jsonn\n", "ModuleNotFoundError: No module named 'jsonn' — workspace/server.py, line "),
+        (
+            "import json\n",
+            "import jsonn\n",
+            "ModuleNotFoundError: No module named 'jsonn' — workspace/server.py, line ",
+        ),
         ("def index():", "def index(:", "SyntaxError: invalid syntax — workspace/server.py, line "),
     ],
     ids=["a module that does not import", "a syntax error"],
@@ -264,7 +307,8 @@ def test_a_server_on_a_port_that_is_taken_is_said_in_one_line(tmp_path):
         code, output = workshop("check", "1", "--app", str(app))
     assert code == 1
     assert " ".join(output.split()).startswith(
-        f"Your server does not start: it stopped (exit code 1), saying: Cannot listen on 127.0.0.1:{port}"), output
+        f"Your server does not start: it stopped (exit code 1), saying: Cannot listen on 127.0.0.1:{port}"
+    ), output
     assert "Checking" not in output and "FAIL" not in output, "It ran the promises too."
 
 

@@ -1,4 +1,5 @@
 """The solution's promises: every cheep checked, errors explained, nothing lost."""
+
 import json
 
 import pytest
@@ -44,9 +45,7 @@ INVALID_MESSAGES = {
 
 
 @pytest.mark.parametrize("message", INVALID_MESSAGES.values(), ids=INVALID_MESSAGES.keys())
-def test_an_invalid_message_gets_an_error_on_its_socket_only_and_nothing_is_stored(
-    server, connect, message
-):
+def test_an_invalid_message_gets_an_error_on_its_socket_only_and_nothing_is_stored(server, connect, message):
     """An invalid message gets an error on its own socket only, and nothing is stored."""
     sender, bystander = connect(), connect()
     before = newest_id(server)
@@ -75,15 +74,12 @@ def test_names_and_cheeps_are_trimmed_and_the_limits_are_inclusive(connect):
 def test_an_unchecked_post_is_refused_with_400_and_the_reason(server):
     """A POST that is not a proper cheep is refused with 400 and the reason."""
     before = newest_id(server)
-    for form in ({"name": "Ada"}, {"cheep": "hi"}, {"name": "Ada", "cheep": "c" * 77},
-                 {"name": " ", "cheep": "hi"}):
+    for form in ({"name": "Ada"}, {"cheep": "hi"}, {"name": "Ada", "cheep": "c" * 77}, {"name": " ", "cheep": "hi"}):
         response = requests.post(server.url + "/api/cheep", data=form)
         assert response.status_code == 400, form
         assert response.json()["type"] == "error" and response.json()["message"]
     for body in ("not json", "[1, 2]", json.dumps({"name": 7, "cheep": "hi"})):
-        response = requests.post(
-            server.url + "/api/cheep", data=body, headers={"Content-Type": "application/json"}
-        )
+        response = requests.post(server.url + "/api/cheep", data=body, headers={"Content-Type": "application/json"})
         assert response.status_code == 400, body
         assert response.json()["message"]
     assert cheeps_since(server, before) == []
@@ -115,8 +111,10 @@ def test_catch_up_returns_the_cheeps_after_an_id_oldest_first(server):
         assert "key" not in c and "address" not in c, c
     for since, after in [(missed[0]["id"], missed[1:]), (missed[-1]["id"], [])]:
         answer = cheeps_since(server, since)
-        assert answer == after, (f"GET /api/cheeps?since={since} answered the ids {[c['id'] for c in answer]}, "
-                                 f"not {[c['id'] for c in after]}: the cheeps after {since}, oldest first.")
+        assert answer == after, (
+            f"GET /api/cheeps?since={since} answered the ids {[c['id'] for c in answer]}, "
+            f"not {[c['id'] for c in after]}: the cheeps after {since}, oldest first."
+        )
 
 
 @pytest.mark.parametrize("since", ["abc", "-1", "1.5", "", str(2**63)])  # 2**63: past SQLite's integers

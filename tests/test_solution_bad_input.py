@@ -1,6 +1,7 @@
 """The solution's promises about bad input: whatever one connection sends, it gets a
 clear answer on its own socket, nothing invalid is stored, and everyone else's
 cheeps keep flowing."""
+
 import json
 import socket
 import time
@@ -12,8 +13,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app_client import (
-    CONTINUATION, MESSAGE_LIMIT, ONE_PERSON_PER_ADDRESS, PEOPLE_BEHIND_A_PROXY, PING, TEXT, as_person, cheeps_since,
-    frame, newest_id, receive_close, receive_json, send_cheep, still_listening, unique, wait_until,
+    CONTINUATION,
+    MESSAGE_LIMIT,
+    ONE_PERSON_PER_ADDRESS,
+    PEOPLE_BEHIND_A_PROXY,
+    PING,
+    TEXT,
+    as_person,
+    cheeps_since,
+    frame,
+    newest_id,
+    receive_close,
+    receive_json,
+    send_cheep,
+    still_listening,
+    unique,
+    wait_until,
 )
 from text_rules import CHEEP_LIMIT, NAME_LIMIT, as_stored
 from waits import WAIT
@@ -36,7 +51,9 @@ def assert_others_unharmed(server, connect, before):
 BROKEN_FRAMES = {
     "a message over the size limit": (1009, [frame(TEXT, b"x" * (MESSAGE_LIMIT + 1))]),
     "fragments adding up to over the limit": (
-        1009, [frame(TEXT, b"x" * 3000, fin=False), frame(CONTINUATION, b"x" * 3000)]),
+        1009,
+        [frame(TEXT, b"x" * 3000, fin=False), frame(CONTINUATION, b"x" * 3000)],
+    ),
     "a frame announcing a terabyte": (1009, [frame(TEXT, length=2**40)]),
     "invalid UTF-8 in a text frame": (1007, [frame(TEXT, b'{"cheep": "\xff\xfe"}')]),
     "a frame the client did not mask": (1002, [frame(TEXT, CHEEP, masked=False)]),
@@ -44,8 +61,7 @@ BROKEN_FRAMES = {
     "an opcode that does not exist": (1002, [frame(0x3, CHEEP)]),
     "a continuation with nothing to continue": (1002, [frame(CONTINUATION, CHEEP)]),
     "a fragmented ping": (1002, [frame(PING, b"hi", fin=False)]),
-    "a new message inside a fragmented one": (
-        1002, [frame(TEXT, CHEEP[:10], fin=False), frame(TEXT, CHEEP)]),
+    "a new message inside a fragmented one": (1002, [frame(TEXT, CHEEP[:10], fin=False), frame(TEXT, CHEEP)]),
 }
 
 
@@ -75,8 +91,12 @@ def test_a_cheep_in_fragments_is_one_cheep(server, connect):
     client = connect()
     text = unique("fragments")
     message = json.dumps({"type": "cheep", "name": "Ada", "cheep": text}).encode()
-    client.sock.sendall(frame(TEXT, message[:5], fin=False) + frame(CONTINUATION, message[5:20], fin=False)
-                        + frame(PING, b"in between") + frame(CONTINUATION, message[20:]))
+    client.sock.sendall(
+        frame(TEXT, message[:5], fin=False)
+        + frame(CONTINUATION, message[5:20], fin=False)
+        + frame(PING, b"in between")
+        + frame(CONTINUATION, message[20:])
+    )
     while (received := receive_json(client))["type"] != "cheep":
         pass
     assert received["cheep"] == text
@@ -166,10 +186,14 @@ def test_a_forwarded_address_from_anyone_else_is_ignored(start_server):
 MALFORMED_POSTS = {
     "no body": {},
     "JSON that is cut off": {"data": b'{"name": "Ada"', "headers": {"Content-Type": "application/json"}},
-    "JSON in invalid UTF-8": {"data": b'{"name": "\xff", "cheep": "hi"}',
-                              "headers": {"Content-Type": "application/json"}},
-    "JSON with half a character": {"data": b'{"name": "Ada", "cheep": "\\ud800"}',
-                                   "headers": {"Content-Type": "application/json"}},
+    "JSON in invalid UTF-8": {
+        "data": b'{"name": "\xff", "cheep": "hi"}',
+        "headers": {"Content-Type": "application/json"},
+    },
+    "JSON with half a character": {
+        "data": b'{"name": "Ada", "cheep": "\\ud800"}',
+        "headers": {"Content-Type": "application/json"},
+    },
     "a JSON list": {"json": ["Ada", "hi"]},
     "a number for a name": {"json": {"name": 1, "cheep": "hi"}},
     "text/plain": {"data": b"Ada: hi", "headers": {"Content-Type": "text/plain"}},
@@ -191,19 +215,33 @@ HANDSHAKE = "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnec
 BROKEN_REQUESTS = {  # what a client sends, as bytes, and the status it deserves
     "a request line that is not HTTP": (b"HELLO\r\n\r\n", 400),
     "a Content-Length that is not a number": (
-        b"POST /api/cheep HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: many\r\n\r\n", 400),
+        b"POST /api/cheep HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: many\r\n\r\n",
+        400,
+    ),
     "chunks that are not hexadecimal": (
-        b"POST /api/cheep HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
+        b"POST /api/cheep HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        400,
+    ),
     "a body shorter than it said": (
-        b"POST /api/cheep HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 50\r\n\r\n{}", 400),
+        b"POST /api/cheep HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 50\r\n\r\n{}",
+        400,
+    ),
     "a WebSocket key that is not base64": (
-        (HANDSHAKE + "Sec-WebSocket-Key: abc\r\nSec-WebSocket-Version: 13\r\n\r\n").encode(), 400),
+        (HANDSHAKE + "Sec-WebSocket-Key: abc\r\nSec-WebSocket-Version: 13\r\n\r\n").encode(),
+        400,
+    ),
     "a WebSocket key of the wrong length": (
-        (HANDSHAKE + "Sec-WebSocket-Key: a2V5\r\nSec-WebSocket-Version: 13\r\n\r\n").encode(), 400),
+        (HANDSHAKE + "Sec-WebSocket-Key: a2V5\r\nSec-WebSocket-Version: 13\r\n\r\n").encode(),
+        400,
+    ),
     "a WebSocket version that does not exist": (
-        (HANDSHAKE + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 99\r\n\r\n").encode(), 426),
+        (HANDSHAKE + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 99\r\n\r\n").encode(),
+        426,
+    ),
     "a WebSocket handshake without a version": (
-        (HANDSHAKE + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").encode(), 426),
+        (HANDSHAKE + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").encode(),
+        426,
+    ),
     "a WebSocket handshake over HTTP/1.0": (HANDSHAKE.replace("1.1", "1.0", 1).encode() + b"\r\n", 400),
 }
 
@@ -237,8 +275,11 @@ json_values = st.recursive(
     max_leaves=8,
 )
 cheep_like = st.fixed_dictionaries(
-    {"type": st.sampled_from(["cheep", "chirp"]), "name": st.text(max_size=40) | json_values,
-     "cheep": st.text(max_size=90) | json_values},
+    {
+        "type": st.sampled_from(["cheep", "chirp"]),
+        "name": st.text(max_size=40) | json_values,
+        "cheep": st.text(max_size=90) | json_values,
+    },
     optional={"extra": json_values},
 )
 messages = st.one_of(
@@ -255,8 +296,13 @@ def is_valid(message):
         data = json.loads(message)
     except ValueError:
         return False
-    return (isinstance(data, dict) and set(data) == {"type", "name", "cheep"} and data["type"] == "cheep"
-            and as_stored(data["name"], NAME_LIMIT) is not None and as_stored(data["cheep"], CHEEP_LIMIT) is not None)
+    return (
+        isinstance(data, dict)
+        and set(data) == {"type", "name", "cheep"}
+        and data["type"] == "cheep"
+        and as_stored(data["name"], NAME_LIMIT) is not None
+        and as_stored(data["cheep"], CHEEP_LIMIT) is not None
+    )
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -1,6 +1,7 @@
 """The solution's promise that a cheep sent again is not stored again: each cheep
 carries a key its page made, the server stores a key once, and the stored cheep
 goes back to its sender as the acknowledgement. Cheeps without a key work as before."""
+
 import json
 
 import pytest
@@ -8,8 +9,19 @@ import requests
 import websocket
 
 from app_client import (
-    ONE_PERSON_PER_ADDRESS, assert_each_key_stored_once_when_raced, cheeps_since, get_page, new_key, newest_id,
-    post_cheep, post_json, receive_json, send_cheep, stored_with, unique, wait_until,
+    ONE_PERSON_PER_ADDRESS,
+    assert_each_key_stored_once_when_raced,
+    cheeps_since,
+    get_page,
+    new_key,
+    newest_id,
+    post_cheep,
+    post_json,
+    receive_json,
+    send_cheep,
+    stored_with,
+    unique,
+    wait_until,
 )
 from server_process import ServerProcess
 from waits import QUIET, WAIT

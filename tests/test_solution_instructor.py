@@ -1,6 +1,7 @@
 """The instructor's hands, over HTTP and WebSocket: the link printed at start makes
 one browser the instructor's, and only it can remove a cheep from every page,
 mute a name or an address, start afresh, and read the room's progress."""
+
 import json
 import sqlite3
 
@@ -8,8 +9,21 @@ import pytest
 import requests
 
 from app_client import (
-    ONE_PERSON_PER_ADDRESS, PEOPLE_BEHIND_A_PROXY, REPORT, Instructor, as_person, cheeps_since, get_page,
-    instructor_link, new_key, post_json, post_progress, receive_json, receive_type, send_cheep, unique,
+    ONE_PERSON_PER_ADDRESS,
+    PEOPLE_BEHIND_A_PROXY,
+    REPORT,
+    Instructor,
+    as_person,
+    cheeps_since,
+    get_page,
+    instructor_link,
+    new_key,
+    post_json,
+    post_progress,
+    receive_json,
+    receive_type,
+    send_cheep,
+    unique,
 )
 
 pytestmark = pytest.mark.stage("solution")
@@ -93,8 +107,11 @@ def test_nobody_else_may_act_over_the_socket(server):
     text = unique("stays")
     cheep_id = post_json(server, "Ada", text).json()["id"]
     client = server.connect()
-    for message in [{"type": "remove", "id": cheep_id}, {"type": "mute", "id": cheep_id, "what": "name"},
-                    {"type": "start-afresh"}]:
+    for message in [
+        {"type": "remove", "id": cheep_id},
+        {"type": "mute", "id": cheep_id, "what": "name"},
+        {"type": "start-afresh"},
+    ]:
         client.send(json.dumps(message))
         assert receive_json(client) == {"type": "error", "message": ONLY}
     client.send(json.dumps({"type": []}))  # no type Cheeper knows: refused like any other
@@ -133,12 +150,23 @@ def test_removing_what_is_not_there_says_so(server):
     instructor = Instructor(server)
     cheep_id = post_json(server, "Ada", unique()).json()["id"]
     assert instructor.act({"type": "remove", "id": cheep_id}).status_code == 200
-    for message in [{"type": "remove", "id": cheep_id}, {"type": "remove", "id": 2**63 - 1},
-                    {"type": "mute", "id": 2**63 - 1, "what": "name"}, {"type": "mute", "id": cheep_id, "what": "name"}]:
+    for message in [
+        {"type": "remove", "id": cheep_id},
+        {"type": "remove", "id": 2**63 - 1},
+        {"type": "mute", "id": 2**63 - 1, "what": "name"},
+        {"type": "mute", "id": cheep_id, "what": "name"},
+    ]:
         answer = instructor.act(message)
         assert answer.status_code == 404 and "no such cheep" in answer.json()["message"]
-    for message in [{"type": "remove"}, {"type": "remove", "id": "7"}, {"type": "mute", "id": 1, "what": "all"},
-                    {"type": "explode"}, {"type": []}, {"type": "start-afresh", "now": True}, [1]]:
+    for message in [
+        {"type": "remove"},
+        {"type": "remove", "id": "7"},
+        {"type": "mute", "id": 1, "what": "all"},
+        {"type": "explode"},
+        {"type": []},
+        {"type": "start-afresh", "now": True},
+        [1],
+    ]:
         answer = instructor.act(message)
         assert answer.status_code == 400 and answer.json()["message"], message
 

@@ -6,6 +6,7 @@ same through gunicorn and through nginx configured as solution/nginx.conf says.
 These tests need redis-server and nginx installed; without them they skip (and fail
 in CI). `make check` leaves them out: they are about deployment, not the workshop.
 """
+
 import json
 import os
 import signal
@@ -17,9 +18,22 @@ import requests
 import websocket
 
 from app_client import (
-    PEOPLE_BEHIND_A_PROXY, Instructor, assert_each_key_stored_once_when_raced, cheeps_since, instructor_link,
-    new_key, post_json, post_progress, receive_close, receive_json, receive_type, send_cheep, socket_address,
-    stored_with, unique, wait_until,
+    PEOPLE_BEHIND_A_PROXY,
+    Instructor,
+    assert_each_key_stored_once_when_raced,
+    cheeps_since,
+    instructor_link,
+    new_key,
+    post_json,
+    post_progress,
+    receive_close,
+    receive_json,
+    receive_type,
+    send_cheep,
+    socket_address,
+    stored_with,
+    unique,
+    wait_until,
 )
 from server_process import Gunicorn
 from waits import QUIET, RESUME, WAIT
@@ -98,9 +112,7 @@ def test_a_cheep_sent_to_one_worker_reaches_the_pages_on_both_once(two_workers):
     )
 
 
-def test_without_redis_each_worker_serves_its_own_pages_and_catches_up_when_it_returns(
-    two_workers, redis_server
-):
+def test_without_redis_each_worker_serves_its_own_pages_and_catches_up_when_it_returns(two_workers, redis_server):
     """Without Redis, each worker serves its own pages, and catches up when Redis returns."""
     first, second = two_workers
     on_first, on_second = first.connect(), second.connect()
@@ -155,7 +167,10 @@ def test_messages_on_the_channel_that_are_no_cheeps_disturb_no_worker(two_worker
     first, second = two_workers
     on_second = second.connect()
     junk = [
-        "not a cheep", '{"id": "x", "name": "a", "cheep": "b", "time": "c"}', '{"id": 5}', "[]",
+        "not a cheep",
+        '{"id": "x", "name": "a", "cheep": "b", "time": "c"}',
+        '{"id": 5}',
+        "[]",
         '{"worker": "w", "message": {"type": "removed", "id": "x", "seq": 1}}',
         '{"worker": "w", "message": {"type": "muted", "what": "everyone", "value": "a", "label": "a"}}',
         '{"worker": "w", "message": {"type": "muted", "what": "name", "value": [1], "label": "a"}}',
@@ -213,11 +228,11 @@ def test_the_instructor_on_one_worker_acts_on_the_pages_of_every_worker(workers_
 def test_a_worker_that_starts_after_a_mute_learns_it_from_redis(start_server, redis_server, tmp_path):
     """A worker that starts after a mute learns of it from Redis."""
     settings = {"CHEEPER_REDIS_URL": redis_server.url, **ONE_KEY}
-    first, = start_workers(start_server, [tmp_path / "shared.db"], settings)
+    (first,) = start_workers(start_server, [tmp_path / "shared.db"], settings)
     troll_id = post_json(first, "Troll", unique("rude")).json()["id"]
     assert Instructor(first).act({"type": "mute", "id": troll_id, "what": "name"}).status_code == 200
     assert wait_until(lambda: redis_server.client.hlen("cheeper:muted") == 1)  # published, and kept
-    second, = start_workers(start_server, [tmp_path / "shared.db"], settings)
+    (second,) = start_workers(start_server, [tmp_path / "shared.db"], settings)
     assert post_json(second, "Troll", unique("again")).status_code == 403, "The new worker let a muted name cheep."
 
 
@@ -293,9 +308,7 @@ def test_with_the_cheeps_in_redis_a_cheep_sent_while_it_is_away_is_refused_with_
 
 
 @pytest.mark.skipif(os.name != "posix", reason="gunicorn runs on Linux and macOS only.")
-def test_under_gunicorn_every_page_gets_every_cheep_once_and_1001_when_it_stops(
-    start_server, redis_server
-):
+def test_under_gunicorn_every_page_gets_every_cheep_once_and_1001_when_it_stops(start_server, redis_server):
     """Under gunicorn, every page gets every cheep once, and 1001 when it stops."""
     # No pings: on a slow day this test outlasts the first one (20 s), and a page that
     # answers a ping after its worker has gone is reset, losing the close frame unread.

@@ -2,6 +2,7 @@
 many connections it opens, it cannot freeze the server for the others or lock them
 out. Each attack runs for real against a real server, while a bystander, another
 person, still gets through."""
+
 import json
 import re
 import socket
@@ -15,8 +16,22 @@ import requests
 import websocket
 
 from app_client import (
-    CONTINUATION, ONE_PERSON_PER_ADDRESS, PEOPLE_BEHIND_A_PROXY, PING, PONG, TEXT, as_person, frame, new_key,
-    post_json, receive_close, receive_json, send_cheep, socket_address, unique, wait_until,
+    CONTINUATION,
+    ONE_PERSON_PER_ADDRESS,
+    PEOPLE_BEHIND_A_PROXY,
+    PING,
+    PONG,
+    TEXT,
+    as_person,
+    frame,
+    new_key,
+    post_json,
+    receive_close,
+    receive_json,
+    send_cheep,
+    socket_address,
+    unique,
+    wait_until,
 )
 from services import missing
 from waits import LONG_WAIT
@@ -118,7 +133,8 @@ def status_of(connection, request=b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnect
 def held_by_server(server):
     """How many connections the server's process holds open now."""
     return sum(
-        1 for connection in psutil.Process(server.process.pid).net_connections("tcp")
+        1
+        for connection in psutil.Process(server.process.pid).net_connections("tcp")
         if connection.status == psutil.CONN_ESTABLISHED
     )
 
@@ -258,10 +274,14 @@ def test_a_request_that_takes_a_moment_still_gets_its_answer(start_server):
         assert status_of(connection, b"Connection: close\r\n\r\n")[0] == "HTTP/1.1 200 OK"
 
 
-@pytest.mark.parametrize("headers", [
-    b"X-Fat: " + b"a" * 20_000 + b"\r\n",
-    b"".join(b"X-%d: many\r\n" % n for n in range(120)),
-], ids=["one of 20 KB", "120 of them"])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        b"X-Fat: " + b"a" * 20_000 + b"\r\n",
+        b"".join(b"X-%d: many\r\n" % n for n in range(120)),
+    ],
+    ids=["one of 20 KB", "120 of them"],
+)
 def test_request_headers_past_16_kib_or_100_lines_get_431_with_a_reason(server, headers):
     """Request headers past 16 KiB or 100 lines get 431 with a reason."""
     with socket.create_connection(("127.0.0.1", server.port)) as connection:

@@ -1,6 +1,7 @@
 """The solution's promises about other sites: only the app's own pages may open its
 socket or run scripts in its pages (cross-site WebSocket hijacking, injected scripts),
 and it answers only to the names it is known by (DNS rebinding)."""
+
 import pytest
 import requests
 import websocket
@@ -19,8 +20,9 @@ def refusal(server, **options):
     return None
 
 
-@pytest.mark.parametrize("origin", ["http://evil.example", "null", "http://127.0.0.1.evil.example",
-                                    "https://localhost"])
+@pytest.mark.parametrize(
+    "origin", ["http://evil.example", "null", "http://127.0.0.1.evil.example", "https://localhost"]
+)
 def test_a_socket_opened_by_a_page_of_another_site_is_refused_with_403(server, origin):
     """A socket opened by a page of another site is refused with 403."""
     assert refusal(server, origin=origin) == 403
@@ -49,8 +51,9 @@ def test_allowed_origins_can_be_named_in_cheeper_allowed_origins(start_server):
     assert refusal(server, origin="http://evil.example") == 403
 
 
-@pytest.mark.parametrize("host", ["evil.example", "evil.example:{port}", "127.0.0.1.evil.example:{port}",
-                                  "localhost.evil.example"])
+@pytest.mark.parametrize(
+    "host", ["evil.example", "evil.example:{port}", "127.0.0.1.evil.example:{port}", "localhost.evil.example"]
+)
 def test_a_name_the_server_does_not_answer_to_gets_400_over_http_and_on_the_upgrade(server, host):
     """A host name the server does not answer to gets 400, over HTTP and on the upgrade."""
     # DNS rebinding: another site's name made to point at this computer. Its pages
@@ -66,8 +69,14 @@ def test_the_server_answers_to_ip_addresses_localhost_and_the_names_in_cheeper_a
     server = start_server(env={"CHEEPER_ALLOWED_HOSTS": "cheeper.example"})
     port = server.port
     # As typed by someone in the room at HOST=0.0.0.0, and as nginx passes it on.
-    for host in [f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", "192.168.1.20:5000",
-                 "cheeper.example", f"Cheeper.Example:{port}"]:
+    for host in [
+        f"127.0.0.1:{port}",
+        f"localhost:{port}",
+        f"[::1]:{port}",
+        "192.168.1.20:5000",
+        "cheeper.example",
+        f"Cheeper.Example:{port}",
+    ]:
         assert requests.get(server.url + "/", headers={"Host": host}).status_code == 200, host
         assert refusal(server, host=host, origin=f"http://{host}") is None, host
 
@@ -99,14 +108,19 @@ def test_a_page_on_another_site_cannot_open_the_socket_in_a_real_browser(server,
     page = browser.new_page()
     try:
         # A page served from a made-up site, visited by someone who also uses Cheeper.
-        page.route("http://evil.example/", lambda route: route.fulfill(
-            content_type="text/html", body="<!doctype html><title>Free prizes</title>"))
+        page.route(
+            "http://evil.example/",
+            lambda route: route.fulfill(content_type="text/html", body="<!doctype html><title>Free prizes</title>"),
+        )
         page.goto("http://evil.example/")
-        outcome = page.evaluate("""url => new Promise(done => {
+        outcome = page.evaluate(
+            """url => new Promise(done => {
             const socket = new WebSocket(url);
             socket.onopen = () => done("opened");
             socket.onclose = event => done("closed " + event.code);
-        })""", server.url.replace("http:", "ws:") + "/ws")
+        })""",
+            server.url.replace("http:", "ws:") + "/ws",
+        )
         assert outcome == "closed 1006"  # the handshake failed: the browser saw the 403
     finally:
         page.close()

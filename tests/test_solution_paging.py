@@ -1,6 +1,7 @@
 """The solution's feed comes a page at a time: the page at / shows the newest 50
 cheeps and links to older ones, and GET /api/cheeps answers one page and a Link
 header to the next. So a feed of 50,000 cheeps costs what a feed of 50 does."""
+
 import pytest
 import requests
 
@@ -48,7 +49,9 @@ def test_the_api_gives_the_newest_page_then_older_ones_through_its_link_header(f
     """The API gives the newest page, then older ones through its Link header."""
     pages = pages_of(feed_of_120, "/api/cheeps")
     assert [texts(page) for page in pages] == [
-        numbered(range(120, 70, -1)), numbered(range(70, 20, -1)), numbered(range(20, 0, -1))
+        numbered(range(120, 70, -1)),
+        numbered(range(70, 20, -1)),
+        numbered(range(20, 0, -1)),
     ]
 
 

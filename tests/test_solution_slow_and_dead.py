@@ -1,6 +1,7 @@
 """The solution's promises about slow, vanished and stopped connections: nobody waits
 for a page that stopped reading, a page that stopped answering is dropped, and
 stopping the server says goodbye properly."""
+
 import os
 import signal
 import socket
@@ -10,7 +11,15 @@ import pytest
 import requests
 
 from app_client import (
-    CLOSE, cheeps_since, frame, post_json, receive_close, receive_json, send_cheep, still_listening, unique,
+    CLOSE,
+    cheeps_since,
+    frame,
+    post_json,
+    receive_close,
+    receive_json,
+    send_cheep,
+    still_listening,
+    unique,
 )
 from waits import WAIT
 

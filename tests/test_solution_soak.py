@@ -4,6 +4,7 @@ reconnect; live cheeps, and a catch-up after every reconnect), a few thousand
 cheeps, and two restarts in the middle while they send: a polite one (Ctrl+C) and
 a crash (SIGKILL). Afterwards every cheep typed is stored exactly once, and every
 client's feed is the database."""
+
 import random
 import threading
 import time

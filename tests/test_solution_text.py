@@ -3,6 +3,7 @@ only that. Each is stored in NFC and trimmed; control characters, controls that
 turn the text around, text with nothing visible, letters buried under marks and
 text too long for a reader are refused, each with a sentence that says why, over
 POST as JSON, from the form and on the socket alike."""
+
 import json
 import re
 import unicodedata
@@ -15,8 +16,16 @@ from hypothesis import strategies as st
 
 from app_client import cheeps_since, newest_id, post_json, receive_json, send_cheep
 from text_rules import (
-    CHEEP_LIMIT, CODE_POINTS_PER_CHARACTER, MOST_MARKS, NAME_LIMIT, DIRECTION_CONTROLS, as_stored, characters,
-    is_control, is_visible, most_marks_on_one_letter,
+    CHEEP_LIMIT,
+    CODE_POINTS_PER_CHARACTER,
+    DIRECTION_CONTROLS,
+    MOST_MARKS,
+    NAME_LIMIT,
+    as_stored,
+    characters,
+    is_control,
+    is_visible,
+    most_marks_on_one_letter,
 )
 
 pytestmark = pytest.mark.stage("solution")
@@ -41,8 +50,7 @@ def by_json(server, connect, name, cheep):
 
 def by_form(server, connect, name, cheep):
     before = newest_id(server)
-    response = requests.post(server.url + "/api/cheep", data={"name": name, "cheep": cheep},
-                             allow_redirects=False)
+    response = requests.post(server.url + "/api/cheep", data={"name": name, "cheep": cheep}, allow_redirects=False)
     if response.status_code == 303:
         [stored] = cheeps_since(server, before)
         return Answer(stored=stored)
@@ -94,7 +102,11 @@ REFUSED = {
     "a Braille blank": ("name", "\u2800\u2800", "nothing visible"),
     "a mix of invisible characters": ("cheep", "\u200b \u2800\u00a0\u2060", "nothing visible"),
     "seven marks on one letter": ("name", "Z\u0316\u0317\u0318\u0319\u031a\u031b\u031c", "marks"),
-    "seven marks, joiners between": ("name", "Z\u0316\u200d\u0317\u200d\u0318\u200d\u0319\u200d\u031a\u200d\u031b\u200d\u031c", "marks"),
+    "seven marks, joiners between": (
+        "name",
+        "Z\u0316\u200d\u0317\u200d\u0318\u200d\u0319\u200d\u031a\u200d\u031b\u200d\u031c",
+        "marks",
+    ),
     "a letter and 75 marks": ("cheep", "x" + "\u0300" * 75, "marks"),
     "a 33-character name": ("name", "n" * 33, "length"),
     "77 flags": ("cheep", "\U0001f1eb\U0001f1f7" * 77, "length"),
@@ -182,9 +194,25 @@ def test_the_limits_count_the_characters_a_reader_sees(server, name, cheep):
 
 # Whole words in many scripts and emoji, characters that break a rule, rows of marks,
 # chains of emoji, and any character at all: put together at random.
-WORDS = ["Ada", "Grace", " ", "!", "\u00e9", "e\u0301", "\uc548\ub155", "\u1100\u1161\u11a8", "\u05e9\u05b8\u05c1",
-         "\u0938\u094d\u0924\u094d\u0930\u0940", "\u0f66\u0f92\u0fb2\u0f74", "\u0e17\u0e35\u0e48",
-         "\U0001f1eb\U0001f1f7", "\U0001f44d\U0001f3fd", "1\ufe0f\u20e3", FAMILY, ENGLAND]
+WORDS = [
+    "Ada",
+    "Grace",
+    " ",
+    "!",
+    "\u00e9",
+    "e\u0301",
+    "\uc548\ub155",
+    "\u1100\u1161\u11a8",
+    "\u05e9\u05b8\u05c1",
+    "\u0938\u094d\u0924\u094d\u0930\u0940",
+    "\u0f66\u0f92\u0fb2\u0f74",
+    "\u0e17\u0e35\u0e48",
+    "\U0001f1eb\U0001f1f7",
+    "\U0001f44d\U0001f3fd",
+    "1\ufe0f\u20e3",
+    FAMILY,
+    ENGLAND,
+]
 TRICKY = (
     "\t\n\r\x00\x1b\x7f\x85\u2028\u2029"  # controls
     "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"  # direction
@@ -193,7 +221,9 @@ TRICKY = (
     "\u0300\u0301\u0302\u0316\u0323\u05b4\u05bc\u0e48\u0f92\u094d\u20e3"  # marks
 )
 pieces = (
-    st.sampled_from(WORDS) | st.sampled_from(TRICKY) | st.characters(exclude_categories=())
+    st.sampled_from(WORDS)
+    | st.sampled_from(TRICKY)
+    | st.characters(exclude_categories=())
     | st.integers(1, 9).map(lambda n: "a" + "\u0316" * n)  # a letter under n marks
     | st.integers(1, 45).map(lambda n: ENGLAND * n)  # a row of flags, 7 code points each
 )

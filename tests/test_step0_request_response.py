@@ -1,4 +1,5 @@
 """Step 0's promises: the request/response Cheeper. Every later stage keeps them."""
+
 from urllib.parse import urlparse
 
 import pytest
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.stage("step0_request_response")
 def test_the_page_has_a_form_for_a_name_and_a_cheep_of_76_characters(server):
     """The page has a form for a name and a cheep of 76 characters."""
     form = get_page(server).find("form", action="/api/cheep")
-    assert form is not None, "No <form action=\"/api/cheep\"> on the page."
+    assert form is not None, 'No <form action="/api/cheep"> on the page.'
     assert form.get("method", "get").lower() == "post"
     assert form.find(attrs={"name": "name"}) is not None, "The form has no field named 'name'."
     cheep = form.find(attrs={"name": "cheep"})
@@ -47,9 +48,7 @@ def test_names_and_cheeps_are_shown_as_text_not_as_html(server):
     assert "<i>Mallory</i>" not in html
 
 
-def test_the_database_is_created_on_first_start_and_keeps_cheeps_across_a_restart(
-    start_server, tmp_path
-):
+def test_the_database_is_created_on_first_start_and_keeps_cheeps_across_a_restart(start_server, tmp_path):
     """The database is created on first start and keeps the cheeps across a restart."""
     database = tmp_path / "new" / "cheeps.db"
     database.parent.mkdir()
@@ -66,15 +65,21 @@ def why_not_shown(server, cheep, posted, when="after it was posted"):
     """What a cheep missing from the page says about where it got lost; `posted` is
     the answer to its POST."""
     if posted.status_code >= 400:
-        return f"POST /api/cheep answered {posted.status_code}, not 303 (See Other), and the page does not show the cheep."
+        return (
+            f"POST /api/cheep answered {posted.status_code}, not 303 (See Other), and the page does not show the cheep."
+        )
     rows = server.rows()
     if any(cheep in row for row in rows):
         return f"A cheep is in cheeps.db, but the page does not show it {when}."
     if rows and "None" in rows[-1]:
-        return (f"The page does not show a cheep {when}, and the newest row in cheeps.db holds None "
-                f"where the name or the cheep should be: {rows[-1]}.")
-    return (f"A cheep posted is not in the SQLite file that CHEEPER_DB names, and the page does not show it "
-            f"{when}: it was not stored there.")
+        return (
+            f"The page does not show a cheep {when}, and the newest row in cheeps.db holds None "
+            f"where the name or the cheep should be: {rows[-1]}."
+        )
+    return (
+        f"A cheep posted is not in the SQLite file that CHEEPER_DB names, and the page does not show it "
+        f"{when}: it was not stored there."
+    )
 
 
 def test_ctrl_c_stops_the_server_without_a_traceback(start_server):

@@ -1,4 +1,5 @@
 """Step 1's promises: the server half of realtime. Every later stage keeps them."""
+
 import socket
 import struct
 from datetime import datetime, timedelta
@@ -52,8 +53,10 @@ def test_ws_stays_open_after_the_handshake(server, connect):
     if not still_listening(connect()):
         # gevent-websocket opens any socket before Flask looks for its route: ask over HTTP.
         if requests.get(server.url + "/ws").status_code == 404:
-            raise AssertionError("/ws closed the connection as soon as it opened, and a plain GET of /ws "
-                                 "answers 404: there is no /ws route.")
+            raise AssertionError(
+                "/ws closed the connection as soon as it opened, and a plain GET of /ws "
+                "answers 404: there is no /ws route."
+            )
         raise AssertionError("/ws closed the connection as soon as it opened.")
 
 
@@ -75,8 +78,9 @@ def test_a_cheep_reaches_every_connected_client_sender_included(connect):
     if missed == ["sender"]:
         raise AssertionError("The other clients received the cheep, but not the sender.")
     if not received and heard:
-        raise AssertionError(f"No client got the cheep, but they got messages that did not hold it as their "
-                             f"\"cheep\": {heard[0]!r}.")
+        raise AssertionError(
+            f'No client got the cheep, but they got messages that did not hold it as their "cheep": {heard[0]!r}.'
+        )
     if received == ["sender"]:
         raise AssertionError("The cheep reached only the socket that sent it: the other two never got it.")
     assert not missed, f"The cheep never reached: {', '.join(missed)}."

@@ -2,6 +2,7 @@
 
 What the scripts do in a browser is proven by the browser tests.
 """
+
 import re
 from urllib.parse import urljoin, urlparse
 
@@ -46,9 +47,7 @@ def test_the_page_loads_jquery_from_the_app_itself(server):
     jquery = [url for url in page_resources(server) if "jquery" in url.lower()]
     assert jquery, "The page loads no jQuery."
     content = fetch(server, jquery[0]).content
-    assert sha256(content) == JQUERY["sha256"], (
-        f"{jquery[0]} is not the vendored jQuery {JQUERY['version']}."
-    )
+    assert sha256(content) == JQUERY["sha256"], f"{jquery[0]} is not the vendored jQuery {JQUERY['version']}."
 
 
 def test_the_pages_own_scripts_and_styles_name_no_host(server):

@@ -3,6 +3,7 @@
 
 What the page does with it is proven by test_browser_typing.py.
 """
+
 import json
 
 import pytest
@@ -58,7 +59,8 @@ def test_typing_reaches_every_other_socket_and_never_comes_back_to_the_typist(co
         message = next_message(client)
         assert message is not None, f"The typist's typing message never reached the {who}."
         assert is_typing(message, name), (
-            f"The {who} got {message!r}, not the typing message {{'type': 'typing', 'name': {name!r}}}.")
+            f"The {who} got {message!r}, not the typing message {{'type': 'typing', 'name': {name!r}}}."
+        )
 
     # The server reads one socket's messages in order: if the typing message went back to
     # the typist, it came before the typist's next cheep.
@@ -69,7 +71,8 @@ def test_typing_reaches_every_other_socket_and_never_comes_back_to_the_typist(co
     assert seen[-1] is not None, f"After a typing message, the typist's cheep never came back to it. It got: {seen}"
     for who, client in others.items():
         assert messages_until_cheep(client, text)[-1] is not None, (
-            f"After a typing message, the typist's cheep never reached the {who}.")
+            f"After a typing message, the typist's cheep never reached the {who}."
+        )
 
 
 def test_a_typing_message_is_never_stored(server, connect):
@@ -80,7 +83,9 @@ def test_a_typing_message_is_never_stored(server, connect):
     send_typing(typist, name)
     assert next_message(other) is not None, "The typing message never reached the other socket."
     page = get_page(server)
-    assert name not in page.get_text(), f"After a typing message from {name!r}, the page shows that name: it was stored."
+    assert name not in page.get_text(), (
+        f"After a typing message from {name!r}, the page shows that name: it was stored."
+    )
     shown = len(page.select("#feed > li"))
     assert shown == shown_before, f"After a typing message, the feed shows {shown} cheeps, not {shown_before}."
 
@@ -105,8 +110,10 @@ def test_a_typing_message_without_a_proper_name_reaches_nobody_and_breaks_nothin
             typist.send(json.dumps(bad))
         send_typing(typist, name)  # a good one, to see what arrived before it
     except (websocket.WebSocketException, OSError):
-        raise AssertionError("The server closed the typist's connection after typing messages with no proper "
-                             f"name, such as {BAD_TYPING[0]!r}.") from None
+        raise AssertionError(
+            "The server closed the typist's connection after typing messages with no proper "
+            f"name, such as {BAD_TYPING[0]!r}."
+        ) from None
     arrived = []
     while (message := next_message(other)) is not None:
         arrived.append(message)
@@ -114,9 +121,12 @@ def test_a_typing_message_without_a_proper_name_reaches_nobody_and_breaks_nothin
             break
     shown = [json.dumps(message)[:80] for message in arrived[:-1]]
     assert not shown, f"A typing message with no proper name reached the other socket: {shown[0]}."
-    assert arrived, ("After typing messages with no proper name, a good one never reached the other socket: "
-                     "the typist's connection or the server broke.")
+    assert arrived, (
+        "After typing messages with no proper name, a good one never reached the other socket: "
+        "the typist's connection or the server broke."
+    )
     text = unique()
     send_cheep(typist, name, text)
     assert messages_until_cheep(other, text)[-1] is not None, (
-        "After typing messages with no proper name, the typist's next cheep never reached the other socket.")
+        "After typing messages with no proper name, the typist's next cheep never reached the other socket."
+    )

@@ -1,5 +1,6 @@
 """Going further, a user's own feed: /user/Ada shows only Ada's cheeps, and the socket
 at /ws?name=Ada gets only hers, live. /ws without a name still gets every cheep."""
+
 import json
 import uuid
 from urllib.parse import quote, urljoin
@@ -33,7 +34,9 @@ def socket_of(name):
 def persons_page(server, name):
     """A person's page, as its HTML reads without a script."""
     response = requests.get(server.url + page_of(name))
-    assert response.status_code == 200, f"{page_of(name)}, the page of {name!r}, answered {response.status_code}, not 200."
+    assert response.status_code == 200, (
+        f"{page_of(name)}, the page of {name!r}, answered {response.status_code}, not 200."
+    )
     return BeautifulSoup(response.text, "html.parser")
 
 
@@ -51,8 +54,9 @@ def next_cheeps(client, count, whose):
         try:
             message = receive_json(client)
         except (websocket.WebSocketException, OSError):
-            raise AssertionError(f"{whose} got {len(texts)} cheeps of the {count} it should have: {texts}, "
-                                 "then nothing more.") from None
+            raise AssertionError(
+                f"{whose} got {len(texts)} cheeps of the {count} it should have: {texts}, then nothing more."
+            ) from None
         if message.get("type") == "cheep":
             texts.append(message["cheep"])
     return texts
@@ -103,7 +107,8 @@ def test_each_name_in_the_feed_links_to_the_page_of_that_name(server):
         assert response.status_code == 200, f"The link of {name!r}, {link['href']}, answered {response.status_code}."
         page = BeautifulSoup(response.text, "html.parser")
         assert text in " ".join(cheeps_shown(page)), (
-            f"The link of {name!r}, {link['href']}, leads to a page without that name's cheep.")
+            f"The link of {name!r}, {link['href']}, leads to a page without that name's cheep."
+        )
 
 
 def test_the_page_of_a_name_links_back_to_the_whole_feed(server):
@@ -111,7 +116,9 @@ def test_the_page_of_a_name_links_back_to_the_whole_feed(server):
     page = persons_page(server, person("Ada"))
     home = server.url + "/"
     links = [a["href"] for a in page.find_all("a", href=True)]
-    assert any(urljoin(home, href) == home for href in links), f"A person's page has no link to /: its links are {links}."
+    assert any(urljoin(home, href) == home for href in links), (
+        f"A person's page has no link to /: its links are {links}."
+    )
 
 
 def test_a_name_too_long_is_refused_with_a_reason_on_the_page_and_the_socket(server, connect):
@@ -120,10 +127,13 @@ def test_a_name_too_long_is_refused_with_a_reason_on_the_page_and_the_socket(ser
     response = requests.get(server.url + page_of(name))
     assert 400 <= response.status_code < 500, f"The page of a name of 200 characters answered {response.status_code}."
     assert "Traceback" not in response.text and 0 < len(response.text.strip()) < 300, (
-        f"The page of a name of 200 characters should say why in a sentence. It said: {response.text[:300]!r}")
+        f"The page of a name of 200 characters should say why in a sentence. It said: {response.text[:300]!r}"
+    )
     reason = refusal(connect(socket_of(name)))
-    assert reason, ("The socket at /ws?name= and a name of 200 characters stayed open and said nothing: it should "
-                    'say why, with {"type": "error", "message": ...} or a close frame with a reason.')
+    assert reason, (
+        "The socket at /ws?name= and a name of 200 characters stayed open and said nothing: it should "
+        'say why, with {"type": "error", "message": ...} or a close frame with a reason.'
+    )
 
 
 def refusal(client):
@@ -159,7 +169,8 @@ def test_a_live_cheep_reaches_the_sockets_of_its_name_and_no_other(server, conne
 
 def test_a_socket_at_ws_with_no_name_still_gets_every_cheep(server, connect):
     """A socket at /ws with no name still gets every cheep."""
-    everyone, adas = connect(), connect(socket_of(person("Ada")))
+    everyone = connect()
+    connect(socket_of(person("Ada")))  # Ada's own page is open too
     texts = [unique("by Ada"), unique("by Grace")]
     post_cheep(server, person("Ada"), texts[0])
     post_cheep(server, person("Grace"), texts[1])

@@ -1,5 +1,6 @@
 """Every copy of jQuery in the project is the recorded release, byte for byte; a learner's
 own folders, made by `make workspace`, are theirs: git and this check leave them alone."""
+
 import shutil
 import subprocess
 import sys
@@ -38,9 +39,7 @@ def test_each_copy_matches_the_recorded_version_and_checksum():
     for copy in JQUERY["copies"]:
         content = (ROOT / copy).read_bytes()
         assert sha256(content) == JQUERY["sha256"], f"{copy} is not the recorded jQuery."
-        assert content.startswith(f"/*! jQuery v{JQUERY['version']} ".encode()), (
-            f"{copy} lost its license banner."
-        )
+        assert content.startswith(f"/*! jQuery v{JQUERY['version']} ".encode()), f"{copy} lost its license banner."
 
 
 @pytest.fixture
@@ -48,8 +47,12 @@ def learners_folder():
     """A folder of the learner's own in the project, made as docs/solution.md says:
     `python -m workshop workspace --from solution --to my-solution`, under a name of its own."""
     folder = ROOT / "my-solution-of-test-vendored"
-    made = subprocess.run([sys.executable, "-m", "workshop", "workspace", "--from", "solution", "--to", folder.name],
-                          cwd=ROOT, capture_output=True, text=True)
+    made = subprocess.run(
+        [sys.executable, "-m", "workshop", "workspace", "--from", "solution", "--to", folder.name],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     try:
         assert made.returncode == 0, made.stdout + made.stderr
         yield folder

@@ -2,6 +2,7 @@
 for the tests, one character at a time: the tests do not take the app's word for it.
 Character properties come from the regex package, as the app's do, so that both
 know the same version of Unicode."""
+
 import unicodedata
 
 import regex
@@ -28,8 +29,12 @@ def is_invisible(character):
 
 
 def is_visible(character):
-    return not (regex.match(r"\p{White_Space}", character) or is_invisible(character)
-                or is_mark(character) or character in BLANKS)
+    return not (
+        regex.match(r"\p{White_Space}", character)
+        or is_invisible(character)
+        or is_mark(character)
+        or character in BLANKS
+    )
 
 
 def most_marks_on_one_letter(text):

@@ -1,4 +1,5 @@
 """What vendored.json records of the files copied into the project (jQuery)."""
+
 import hashlib
 import json
 

@@ -18,15 +18,15 @@ promise of the stage it builds on.
 at that address, your name and how far your app got: the step, how many promises it
 kept, and the first one it did not. Nothing is shared without --share.
 """
+
 import argparse
 import shutil
 import sys
 from pathlib import Path
 
-from workshop.share import board_name, share, share_address
 from workshop.answers import DoesNotApply, answer_command, make_answer
+from workshop.share import board_name, share, share_address
 from workshop.stages import NAMES, STAGES, folder_of, is_exercise, stage_index
-
 
 # Written into every workspace: git ignores the whole folder, whatever it is named, so
 # the project's `git status` and its tests leave the learner's own work alone.
@@ -97,7 +97,7 @@ def main():
     if arguments.share and is_exercise(stage):
         sys.exit("The instructor's board shows the lesson's steps, 0 to 3: share a step's check, not an exercise's.")
     if arguments.section and arguments.step is None:
-        sys.exit("Name the step the section belongs to: make check STEP=3 SECTION=\"Catching up\".")
+        sys.exit('Name the step the section belongs to: make check STEP=3 SECTION="Catching up".')
     if arguments.step is None:
         passed, stage, promises = check_progress(app, arguments.verbose)
     else:

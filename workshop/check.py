@@ -4,6 +4,7 @@ The stage's own test suite does the checking (pytest, run against the folder);
 this turns its results into a short report: each promise kept or not, and for
 each one not kept, the likely cause and where the lesson covers it.
 """
+
 import ast
 import os
 import re
@@ -43,8 +44,11 @@ def promise_sentences(test_file):
     full stop, as the report lists it."""
     code = ast.parse(Path(test_file).read_text(encoding="utf-8"))
     tests = [node for node in code.body if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")]
-    return {test.name: first_sentence(ast.get_docstring(test)).removesuffix(".")
-            for test in tests if ast.get_docstring(test)}
+    return {
+        test.name: first_sentence(ast.get_docstring(test)).removesuffix(".")
+        for test in tests
+        if ast.get_docstring(test)
+    }
 
 
 def first_sentence(docstring):
@@ -59,8 +63,11 @@ def promise_files(stage):
     earliest stage first: each file says its stage (workshop.stages.marked_stage)."""
     kept = kept_stages(stage)
     # A stage's HTTP and WebSocket promises before its browser's.
-    files = [(kept.index(marked), "test_browser_" in file.name, str(file)) for file in sorted(ROOT.glob("tests/test_*.py"))
-             if (marked := marked_stage(file)) in kept]
+    files = [
+        (kept.index(marked), "test_browser_" in file.name, str(file))
+        for file in sorted(ROOT.glob("tests/test_*.py"))
+        if (marked := marked_stage(file)) in kept
+    ]
     return [file for *_, file in sorted(files)]
 
 
@@ -72,10 +79,13 @@ def section_tests(stage, section):
     files = {file: Path(file).read_text(encoding="utf-8") for file in promise_files(stage)}
     tests = [f"{file}::{name}" for name in names for file, code in files.items() if f"def {name}(" in code]
     if not tests:
-        known = sorted({hint.section for hint in HINTS if hint.lesson == stage and hint.tests},
-                       key=lesson_sections(stage).index)
-        raise ValueError(f'No promise belongs to a section "{section}" of {LESSONS[stage]}. Its sections with '
-                         f"promises: {'; '.join(map(repr, known))}.")
+        known = sorted(
+            {hint.section for hint in HINTS if hint.lesson == stage and hint.tests}, key=lesson_sections(stage).index
+        )
+        raise ValueError(
+            f'No promise belongs to a section "{section}" of {LESSONS[stage]}. Its sections with '
+            f"promises: {'; '.join(map(repr, known))}."
+        )
     return tests
 
 
@@ -91,10 +101,20 @@ def run_suite(app, stage, verbose=False, only=None):
     with tempfile.TemporaryDirectory() as scratch:
         results = Path(scratch) / "results.xml"
         command = [
-            sys.executable, "-m", "pytest", *tests, "-m", "not soak and not many_workers",
-            f"--junitxml={results}", "-p", "no:cacheprovider",
+            sys.executable,
+            "-m",
+            "pytest",
+            *tests,
+            "-m",
+            "not soak and not many_workers",
+            f"--junitxml={results}",
+            "-p",
+            "no:cacheprovider",
             # Keep what a failed test printed, the servers' output included.
-            "-o", "junit_logging=all", "-o", "junit_log_passing_tests=true",
+            "-o",
+            "junit_logging=all",
+            "-o",
+            "junit_log_passing_tests=true",
         ]
         if len(tests) > BIG_CHECK:  # the solution's: its tests mostly wait on servers and browsers
             command += ["-n", str(FILES_AT_ONCE), "--dist", "loadfile"]
@@ -159,7 +179,9 @@ def report(app, stage, promises):
     kept = len(promises) - len(failed)
     print(f"\n{app} against {TITLES[stage]}: {kept} of {len(promises)} promises kept.\n")
     hints = {promise.test: hint_for(promise.test, promise.printed) for promise in failed}
-    root = None if unexplained else min(failed, key=lambda promise: likeliest(hints[promise.test], promise), default=None)
+    root = (
+        None if unexplained else min(failed, key=lambda promise: likeliest(hints[promise.test], promise), default=None)
+    )
     for heading, group in sections(stage, promises):
         if heading:
             done = sum(promise.outcome != "failed" for promise in group)
@@ -191,8 +213,10 @@ def report(app, stage, promises):
                     say(hint.says)
                     say(f'Read: {LESSONS[hint.lesson]}, section "{hint.section}".')
     if crashes and not failed:
-        print("\nEvery promise was kept, but the error above happened while they were checked: fix it too, "
-              "then check again.")
+        print(
+            "\nEvery promise was kept, but the error above happened while they were checked: fix it too, "
+            "then check again."
+        )
     skipped = {promise.skip_reason for promise in promises if promise.outcome == "skipped"}
     for reason in skipped:
         print(f"\nSkipped: {reason.removeprefix('Skipped: ')}")
@@ -243,8 +267,10 @@ def say_where_it_is_written(crash, stage):
         say(f'Read: {LESSONS[lesson]}, section "{section}", which {verb} {crash.missing_name}.')
     else:
         language = "JavaScript" if crash.in_page else "Python"
-        say(f"{language} does not know the name {crash.missing_name} where your code uses it: compare its "
-            "spelling with the name you meant, and check that it is defined before that line runs.")
+        say(
+            f"{language} does not know the name {crash.missing_name} where your code uses it: compare its "
+            "spelling with the name you meant, and check that it is defined before that line runs."
+        )
 
 
 def likeliest(hint, promise):
@@ -276,8 +302,7 @@ def sections(stage, promises):
         else:
             heading = f'Section "{hint.section}"'
         groups.setdefault(heading, []).append(promise)
-    order = [earlier,
-             *(f'Section "{section}"' for section in lesson_sections(stage)), "Other promises"]
+    order = [earlier, *(f'Section "{section}"' for section in lesson_sections(stage)), "Other promises"]
     return sorted(groups.items(), key=lambda group: order.index(group[0]))
 
 
@@ -307,8 +332,10 @@ def check(app, stage, verbose=False, only=None):
     if passed:
         print(f"\nWell done: {app} keeps every promise of {'this section of ' if only else ''}{TITLES[stage]}.")
     else:
-        print("\nFix the first cause above (the one with a Read: line, or the crash), then check again. "
-              "VERBOSE=1 shows everything the tests saw.")
+        print(
+            "\nFix the first cause above (the one with a Read: line, or the crash), then check again. "
+            "VERBOSE=1 shows everything the tests saw."
+        )
     return passed, promises
 
 

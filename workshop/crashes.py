@@ -4,6 +4,7 @@ A Python traceback, or an error the browser caught in the page's JavaScript,
 that points into your folder names the mistake better than any symptom: the
 check says it first, quoting the error and your file and line.
 """
+
 import re
 from dataclasses import dataclass
 from itertools import takewhile
@@ -62,8 +63,9 @@ def python_crashes(app, printed):
             error = ERROR.match(line)
             name = error[1].rpartition(".")[2]  # json.decoder.JSONDecodeError: JSONDecodeError
             # An error with no line of yours: Flask's, say, for a view that returned nothing.
-            yield Crash(f"{name}: {error[2]}" if error[2] else name, yours(app, places) or "",
-                        text="\n".join([*lines, line]))
+            yield Crash(
+                f"{name}: {error[2]}" if error[2] else name, yours(app, places) or "", text="\n".join([*lines, line])
+            )
             places, lines = [], []
             continue
         elif not line.startswith(" "):  # the traceback ended, or has not begun
@@ -105,8 +107,10 @@ def where_the_lesson_writes(name, stage):
     defines `name`: the first section whose listing (or text, in `code`) does, else the
     first whose diff adds it (a line starting with +); None if none does."""
     name = re.escape(name)
-    definition = (rf"(?:def {name}\(|class {name}\b|{name}\s*=[^=]|(?:from \S+ )?import (?:[\w., ]+, )?{name}\b"
-                  rf"|function {name}\(|(?:var|let|const) {name}\b)")
+    definition = (
+        rf"(?:def {name}\(|class {name}\b|{name}\s*=[^=]|(?:from \S+ )?import (?:[\w., ]+, )?{name}\b"
+        rf"|function {name}\(|(?:var|let|const) {name}\b)"
+    )
     for start in (r"^\s*", r"^\+\s*"):
         for index in kept_stages(stage):
             section, in_code = None, False

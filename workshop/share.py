@@ -4,6 +4,7 @@ One small report goes to the instructor's Cheeper, and nothing else: your name a
 you typed it, the step checked, how many promises your app kept, and the first one
 it did not keep. No code, no file names, nothing about your laptop.
 """
+
 import http.client
 import json
 import re
@@ -46,8 +47,10 @@ def board_name(name):
     """The name to show on the instructor's board: asked for if it was not given."""
     if name is None:
         if not sys.stdin.isatty():
-            sys.exit("Sharing needs your name for the instructor's board: "
-                     "add NAME=Ada (with make) or --name Ada (with python -m workshop), with your own name.")
+            sys.exit(
+                "Sharing needs your name for the instructor's board: "
+                "add NAME=Ada (with make) or --name Ada (with python -m workshop), with your own name."
+            )
         try:
             name = input("Your name on the instructor's board: ")
         except (EOFError, KeyboardInterrupt):
@@ -56,11 +59,14 @@ def board_name(name):
     if not name:
         sys.exit("Your name for the instructor's board is empty: give one, such as NAME=Ada or --name Ada.")
     if len(name) > 32:
-        sys.exit(f"Your name for the instructor's board is {len(name)} characters long, "
-                 "and the board shows at most 32: give a shorter one.")
+        sys.exit(
+            f"Your name for the instructor's board is {len(name)} characters long, "
+            "and the board shows at most 32: give a shorter one."
+        )
     if any(unicodedata.category(character) == "Cc" for character in name):
-        sys.exit("Your name for the instructor's board holds a control character (a tab, say): "
-                 "type it again without one.")
+        sys.exit(
+            "Your name for the instructor's board holds a control character (a tab, say): type it again without one."
+        )
     return name
 
 
@@ -77,8 +83,10 @@ def share(url, name, stage, promises):
         "failing": failed[0].sentence if failed else None,
     }
     failing = f'the first failing: "{progress["failing"]}"' if failed else "none failing"
-    sent = (f'your name "{name}", step {stage}, {progress["kept"]} of {progress["promises"]} promises kept, '
-            f"{failing}. Nothing else left this laptop.")
+    sent = (
+        f'your name "{name}", step {stage}, {progress["kept"]} of {progress["promises"]} promises kept, '
+        f"{failing}. Nothing else left this laptop."
+    )
 
     request = urllib.request.Request(
         url + "/api/progress",
@@ -92,11 +100,12 @@ def share(url, name, stage, promises):
             pass
     except urllib.error.HTTPError as answer:  # the Cheeper answered, with a 4xx or 5xx
         tell(f"Sent to the instructor at {url}: {sent}")
-        tell(f"The instructor's Cheeper did not take it: {refusal(answer)} "
-             "The check's own result above still stands.")
+        tell(f"The instructor's Cheeper did not take it: {refusal(answer)} The check's own result above still stands.")
     except (OSError, http.client.HTTPException) as error:  # no answer at all
-        tell(f"The instructor's Cheeper could not be reached at {url}: {in_words(error)}. "
-             "The check's own result above still stands.")
+        tell(
+            f"The instructor's Cheeper could not be reached at {url}: {in_words(error)}. "
+            "The check's own result above still stands."
+        )
     else:  # a 2xx: anything else raises one of the errors above
         tell(f"Shared with the instructor at {url}: {sent}")
         tell("The instructor's Cheeper received it.")

@@ -5,6 +5,7 @@ crash as it starts) breaks every promise the same way. So the check starts it
 once first, and when it stops as it starts, says why in one line, quoting the
 error and the line of your code it came from, and runs nothing else.
 """
+
 import os
 import socket
 import subprocess
@@ -35,7 +36,11 @@ def why_it_does_not_start(app):
         }
         server = subprocess.Popen(
             [sys.executable, str(Path(app).resolve() / "server.py")],
-            cwd=ROOT, env=environment, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )
         try:
             deadline = time.monotonic() + START_SECONDS
@@ -61,9 +66,11 @@ def listening_ports(server):
 
 
 def elsewhere(listening, given):
-    return (f"Your server does not listen where it was told: it listens on port {listening}, not on {given}, "
-            "the port the PORT environment variable gave it. Serve on PORT = int(os.environ.get(\"PORT\", "
-            "\"5000\")), as docs/step0-request-response.md shows in \"Where the settings come from\".")
+    return (
+        f"Your server does not listen where it was told: it listens on port {listening}, not on {given}, "
+        'the port the PORT environment variable gave it. Serve on PORT = int(os.environ.get("PORT", '
+        '"5000")), as docs/step0-request-response.md shows in "Where the settings come from".'
+    )
 
 
 def stopped(app, code, printed):
@@ -72,8 +79,10 @@ def stopped(app, code, printed):
         return f"Your server does not start: {crash.error}" + (f" — {crash.place}." if crash.place else "")
     said = " ".join([line.strip() for line in printed.splitlines() if line.strip()][-5:])
     if code == 0 and not said:
-        return (f"Your server does not start: {app}/server.py ended at once, without an error, and never "
-                "listened for requests. Its last lines must start the server and keep it running.")
+        return (
+            f"Your server does not start: {app}/server.py ended at once, without an error, and never "
+            "listened for requests. Its last lines must start the server and keep it running."
+        )
     return f"Your server does not start: it stopped (exit code {code}), saying: {said or 'nothing'}"
 
 

@@ -1,6 +1,7 @@
 """For comparison in the benchmark: Cheeper's broadcast written with the
 websockets library (asyncio) and its own websockets.broadcast(). It stores
 nothing and checks nothing: every text message is a cheep for everyone."""
+
 import asyncio
 import json
 import os
