@@ -1,5 +1,6 @@
 """The lesson's stages, in order, the going-further exercises that build on them,
 and the page of the lesson that teaches each."""
+
 import ast
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,8 +54,10 @@ def stage_index(name):
     for index, stage in enumerate(NAMES):
         if str(name) in (stage, stage.split("_")[0], str(index)):
             return index
-    raise ValueError(f"There is no stage {name!r}: name one of {', '.join(STAGES)} (or 0 to 3), "
-                     f"or an exercise: {', '.join(EXERCISES)}.")
+    raise ValueError(
+        f"There is no stage {name!r}: name one of {', '.join(STAGES)} (or 0 to 3), "
+        f"or an exercise: {', '.join(EXERCISES)}."
+    )
 
 
 def is_exercise(stage):
