@@ -13,14 +13,17 @@ create_app() builds the app: where the cheeps are kept, how they reach every
 page, and what runs beside the views, all chosen there, in one place. The
 views below it answer each address.
 
-The rules a cheep follows, and every sentence the server says to a person
-when it refuses something, live in protocol.py; the SQLite code in storage.py,
-sending to every page in broadcasting.py, what one person may do in limits.py,
-the checks on each connection in handler.py, on each socket in sockets.py,
-the pings and the goodbye to every socket in all_sockets.py, and the addresses
-the room can open, printed as it starts, in addresses.py.
-For several workers (docs/many-workers.md), relay.py shares the cheeps
-through Redis, and redis_storage.py keeps them there.
+The other files, one job each:
+- protocol.py: the rules a cheep follows, and every sentence the server says
+  to a person when it refuses something;
+- storage.py: the SQLite code;
+- broadcasting.py: sending to every page;
+- limits.py: what one person may do;
+- handler.py: the checks on each connection; sockets.py, on each socket;
+- all_sockets.py: the pings, and the goodbye to every socket;
+- addresses.py: the addresses the room can open, printed as it starts;
+- for several workers (docs/many-workers.md): relay.py shares the cheeps
+  through Redis, and redis_storage.py keeps them there.
 """
 
 # gevent swaps Python's blocking network calls for ones that let thousands of
@@ -56,14 +59,16 @@ HOST = os.environ.get("HOST", "127.0.0.1")
 PORT = int(os.environ.get("PORT", "5000"))
 
 # Every view of Cheeper. A Blueprint is a set of views that create_app() adds to
-# the app it builds: @views.route is @app.route, for an app not built yet.
+# the app it builds: @views.route is @app.route, for an app not built yet. Its
+# views' names start with "views.": url_for("views.cheeps_page").
 views = Blueprint("views", __name__)
 
 
 def create_app():
     """Build Cheeper's app, with every choice it makes as it starts, in this one
-    place (as Flask's own tutorial does). 'python server.py' calls it once, and
-    gunicorn once in each worker (gunicorn.conf.py)."""
+    place (as Flask's own tutorial does). Call it once in a process: 'python
+    server.py' does, and gunicorn once in each worker (gunicorn.conf.py). A
+    second call would start a second round of pings."""
     logging.basicConfig(format="[%(process)d] %(message)s")
     logging.getLogger("cheeper").setLevel(logging.INFO)  # what relay.py says about Redis
 
@@ -78,7 +83,8 @@ def create_app():
         import storage
     storage.create_table()
     app.storage = storage
-    # A request that finds the storage away is told so (a socket's message: see answer()).
+    # A request that finds the storage away gets a 503 from storage_away(), below.
+    # A socket's message has no error handler: answer() tells its sender itself.
     app.register_error_handler(storage.Unavailable, storage_away)
 
     # How a cheep, or the instructor's removal, reaches every page: this worker's
@@ -403,7 +409,7 @@ def answer(websocket, message, cheeps, for_the_instructor=False):
         # Only the sender hears about it; the connection stays open.
         websocket.send(json.dumps(protocol.error_message(str(error), key, error.retry)))
         return
-    except current_app.storage.Unavailable as error:
+    except current_app.storage.Unavailable as error:  # data is read: only InvalidCheep comes before
         log_storage_away(error)
         # The same cheep may go through in a moment: retry tells the page to send it again.
         retry = data["type"] == "cheep"

@@ -85,7 +85,8 @@ def pytest_collection_modifyitems(config, items):
     workers (make test runs pytest -n), the tests that share a file's server stay
     together on one worker; every other test goes wherever a worker is free."""
     kept = {kept for _, index in apps_under_test() for kept in stages_checked(index)}
-    later = [item for item in items if (stage_of(item) or 0) not in kept]
+    # A file with no stage (test_docs.py) checks the project itself: it always runs.
+    later = [item for item in items if stage_of(item) is not None and stage_of(item) not in kept]
     if later:
         config.hook.pytest_deselected(items=later)
         items[:] = [item for item in items if item not in later]
@@ -139,6 +140,11 @@ def what_the_app_printed(item, failed):
 def pytest_generate_tests(metafunc):
     if "app_dir" in metafunc.fixturenames:
         stage = stage_of(metafunc.definition)
+        if stage is None:
+            raise pytest.UsageError(
+                f"{metafunc.definition.path.name} tests an app, but does not say which stage's promises it "
+                'holds: add pytestmark = pytest.mark.stage("step1_server") (or another stage) at its top.'
+            )
         folders = [folder for folder, index in apps_under_test() if stage in stages_checked(index)]
         metafunc.parametrize("app_dir", folders, ids=[folder.name for folder in folders], scope="module")
 

@@ -74,13 +74,14 @@ def promise_files(stage):
 def section_tests(stage, section):
     """The tests (pytest node ids) of the promises a section of the stage's lesson makes.
     Raises ValueError, naming the sections, for a section that makes none."""
-    hints = [hint for hint in HINTS if hint.lesson == stage and hint.section.lower() == section.strip().lower()]
+    hints = [hint for hint in HINTS if hint.stage_number == stage and hint.section.lower() == section.strip().lower()]
     names = [test for hint in hints for test in hint.tests]
     files = {file: Path(file).read_text(encoding="utf-8") for file in promise_files(stage)}
     tests = [f"{file}::{name}" for name in names for file, code in files.items() if f"def {name}(" in code]
     if not tests:
         known = sorted(
-            {hint.section for hint in HINTS if hint.lesson == stage and hint.tests}, key=lesson_sections(stage).index
+            {hint.section for hint in HINTS if hint.stage_number == stage and hint.tests},
+            key=lesson_sections(stage).index,
         )
         raise ValueError(
             f'No promise belongs to a section "{section}" of {LESSONS[stage]}. Its sections with '
@@ -129,7 +130,7 @@ def run_suite(app, stage, verbose=False, only=None):
         files = dict.fromkeys(test.split("::")[0] for test in tests)
         sentences = {name: sentence for file in files for name, sentence in promise_sentences(ROOT / file).items()}
         promises = read_results(results, Path(app).name, sentences)
-    # In the order the files say them, whichever finished first.
+    # Sorted into the files' order: with two workers, results come as the files finish.
     order = list(sentences)
     return sorted(promises, key=lambda promise: order.index(promise.test) if promise.test in order else len(order))
 
@@ -206,12 +207,12 @@ def report(app, stage, promises):
                 say(f"The test saw: {observed(promise)}")
                 if hint.evidence and not hint.seen_in(promise.printed):
                     # A hint that names a cause needs its evidence: without it, only what was seen.
-                    say(f'Read: {LESSONS[hint.lesson]}, section "{hint.section}", which explains this promise.')
+                    say(f'Read: {hint.page}, section "{hint.section}", which explains this promise.')
                 elif hint is UNKNOWN:
                     say(hint.says)
                 else:
                     say(hint.says)
-                    say(f'Read: {LESSONS[hint.lesson]}, section "{hint.section}".')
+                    say(f'Read: {hint.page}, section "{hint.section}".')
     if crashes and not failed:
         print(
             "\nEvery promise was kept, but the error above happened while they were checked: fix it too, "
@@ -246,7 +247,7 @@ def say_crashes(crashes, unexplained, failed, stage):
         elif not failed and not unexplained and error == crashes[0].error:
             if (hint := hint_for("", places[0].text)) is not UNKNOWN:
                 say(hint.says)
-                say(f'Read: {LESSONS[hint.lesson]}, section "{hint.section}".')
+                say(f'Read: {hint.page}, section "{hint.section}".')
 
 
 def group_by_error(crashes):
@@ -295,7 +296,7 @@ def sections(stage, promises):
     groups = {}
     for promise in promises:
         hint = hint_for(promise.test, "")
-        if hint.lesson != stage and hint is not UNKNOWN:
+        if hint.stage_number != stage and hint is not UNKNOWN:
             heading = earlier
         elif hint is UNKNOWN:
             heading = "Other promises"

@@ -27,9 +27,14 @@ class Hint:
     first: bool = False
 
     @property
-    def lesson(self):
-        """The stage's number, for the report's order (workshop/stages.py)."""
+    def stage_number(self):
+        """The stage's place in the lesson (workshop/stages.py): the report's order."""
         return stage_index(self.stage)
+
+    @property
+    def page(self):
+        """The page of docs/ that covers it."""
+        return LESSONS[self.stage_number]
 
     def seen_in(self, printed):
         """Whether what a failure printed holds this hint's evidence."""
@@ -1061,4 +1066,4 @@ def lesson_order(hint):
     """Where the lesson explains the hint's cause: (stage, place on its page)."""
     if hint is UNKNOWN:
         return (len(LESSONS), 0)
-    return (hint.lesson, lesson_sections(hint.lesson).index(hint.section))
+    return (hint.stage_number, lesson_sections(hint.stage_number).index(hint.section))
