@@ -179,7 +179,7 @@ def report(app, stage, promises):
     say_crashes(crashes, unexplained, bool(failed), stage)
     kept = len(promises) - len(failed)
     print(f"\n{app} against {TITLES[stage]}: {kept} of {len(promises)} promises kept.\n")
-    hints = {promise.test: hint_for(promise.test, promise.printed) for promise in failed}
+    hints = {promise.test: hint_for(promise.test, promise.printed, promise.output) for promise in failed}
     root = (
         None if unexplained else min(failed, key=lambda promise: likeliest(hints[promise.test], promise), default=None)
     )

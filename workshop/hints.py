@@ -1039,11 +1039,14 @@ UNKNOWN = Hint(
 )
 
 
-def hint_for(test, printed):
-    """The hint for a failed test, given everything its failure printed."""
-    for hint in HINTS:
-        if hint.seen_in(printed):
-            return hint
+def hint_for(test, printed, output=""):
+    """The hint for a failed test, given everything its failure printed. Evidence in
+    what the app itself printed (`output`: a traceback, say) comes first: a test that
+    failed because of it may also print a symptom that another hint knows."""
+    for text in (output, printed):
+        for hint in HINTS:
+            if hint.seen_in(text):
+                return hint
     for hint in HINTS:
         if test in hint.tests:
             return hint
