@@ -180,8 +180,12 @@ def report(app, stage, promises):
     kept = len(promises) - len(failed)
     print(f"\n{app} against {TITLES[stage]}: {kept} of {len(promises)} promises kept.\n")
     hints = {promise.test: hint_for(promise.test, promise.printed, promise.output) for promise in failed}
+    # The hints that explain a crash in your own code, said above: whichever test it happened in.
+    explaining = {hint_for("", crash.text) for crash in crashes if crash.place} - {UNKNOWN}
     root = (
-        None if unexplained else min(failed, key=lambda promise: likeliest(hints[promise.test], promise), default=None)
+        None
+        if unexplained
+        else min(failed, key=lambda promise: likeliest(hints[promise.test], promise, explaining), default=None)
     )
     for heading, group in sections(stage, promises):
         if heading:
@@ -274,14 +278,14 @@ def say_where_it_is_written(crash, stage):
         )
 
 
-def likeliest(hint, promise):
+def likeliest(hint, promise, explaining=()):
     """Sort key: the likeliest cause first. A cause that breaks most promises, seen;
-    then a cause seen in what the app printed, then one the test saw; then promises
-    without evidence; each in the lesson's order."""
+    then a cause seen in what the app printed (in this test, or a crash said above),
+    then one the test saw; then promises without evidence; each in the lesson's order."""
     seen = hint.seen_in(promise.printed)
     if seen and hint.first:  # these come in HINTS in the order they hide each other
         return (0, HINTS.index(hint), 0)
-    if hint.seen_in(promise.output):  # in what the app itself printed: a traceback, say
+    if hint.seen_in(promise.output) or hint in explaining:  # in what the app itself printed: a traceback, say
         return (1, *lesson_order(hint))
     return (2 if seen else 3, *lesson_order(hint))
 
