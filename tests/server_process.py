@@ -60,6 +60,9 @@ class ServerProcess:
         self.open_files = open_files  # (soft, hard): how many files it may open, as `ulimit -n` says
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # A port we picked may be taken by another process before the server binds it
+        # (tests run side by side): the first start then tries another one.
+        self.may_move = port is None
         self.process = None
         self.sockets = []
 
@@ -87,8 +90,15 @@ class ServerProcess:
             try:
                 self.wait_until_ready()
             except AssertionError:
+                taken = self.may_move and "in use" in self.output()
                 self.kill()  # one that listens elsewhere would hold that port for the tests after it
-                raise
+                if not taken:
+                    raise
+                self.may_move = False
+                self.port = free_port()
+                self.url = f"http://127.0.0.1:{self.port}"
+                return self.start()
+        self.may_move = False  # a restart keeps its port: the pages come back to it
         return self
 
     def command(self):
