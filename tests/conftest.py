@@ -70,8 +70,11 @@ def stages_checked(index):
 
 def pytest_configure(config):
     """Make each exercise's answer from its patch, once, before the tests look for it.
-    One that no longer applies fails test_every_answer_applies_and_keeps_its_promises."""
-    if not os.environ.get("CHEEPER_APP"):
+    One that no longer applies fails test_every_answer_applies_and_keeps_its_promises.
+    With pytest -n, only the main process makes them: workers making them at once would
+    delete the files another is copying."""
+    is_worker = hasattr(config, "workerinput")  # set by pytest-xdist in its workers
+    if not os.environ.get("CHEEPER_APP") and not is_worker:
         for stage in range(len(STAGES), len(NAMES)):
             try:
                 make_answer(stage)
