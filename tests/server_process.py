@@ -3,7 +3,6 @@
 import contextlib
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,12 +16,7 @@ import websocket
 
 from waits import START_TIMEOUT, STOP_TIMEOUT, WAIT
 from workshop.stages import ROOT
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from workshop.starting import free_port
 
 
 def as_a_shell_starts_it(open_files=None):

@@ -11,9 +11,9 @@ import time
 import pytest
 import redis
 
-from server_process import free_port
 from waits import START_TIMEOUT
 from workshop.stages import ROOT
+from workshop.starting import free_port
 
 NGINX_CONFIG = ROOT / "solution" / "nginx.conf"
 

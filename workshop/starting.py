@@ -7,6 +7,7 @@ error and the line of your code it came from, and runs nothing else.
 """
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -87,6 +88,14 @@ def stopped(app, code, printed):
 
 
 def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A port nothing listens on, for a server to come. It is picked below the ports the
+    system hands out to client connections (from 32768 on Linux, from 49152 on macOS and
+    Windows), so that the many clients of tests running beside it cannot take it first."""
+    while True:
+        port = random.randrange(20000, 32768)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:  # in use: try another
+                continue
+            return port
