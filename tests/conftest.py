@@ -73,8 +73,7 @@ def pytest_configure(config):
     One that no longer applies fails test_every_answer_applies_and_keeps_its_promises.
     With pytest -n, only the main process makes them: workers making them at once would
     delete the files another is copying."""
-    is_worker = hasattr(config, "workerinput")  # set by pytest-xdist in its workers
-    if not os.environ.get("CHEEPER_APP") and not is_worker:
+    if not os.environ.get("CHEEPER_APP") and not hasattr(config, "workerinput"):
         for stage in range(len(STAGES), len(NAMES)):
             try:
                 make_answer(stage)
@@ -86,7 +85,7 @@ def pytest_configure(config):
 def pytest_collection_modifyitems(config, items):
     """Leave out the promises of stages that nothing under test keeps. With several
     workers (make test runs pytest -n), the tests that share a file's server stay
-    together on one worker; every other test goes wherever a worker is free."""
+    together on one worker; every other test goes wherever a worker is free, the longest first."""
     kept = {kept for _, index in apps_under_test() for kept in stages_checked(index)}
     # A file with no stage (test_docs.py) checks the project itself: it always runs.
     later = [item for item in items if stage_of(item) is not None and stage_of(item) not in kept]
@@ -96,6 +95,27 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "server" in getattr(item, "fixturenames", ()):  # one server per file and app
             item.add_marker(pytest.mark.xdist_group(f"{item.path.stem}:{item.callspec.params['app_dir'].name}"))
+    if hasattr(config, "workerinput"):  # with pytest -n, set by pytest-xdist in its workers
+        hand_out_the_longest_first(items)
+
+
+def hand_out_the_longest_first(items):
+    """The files of long tests first (a long timeout says a test may take minutes), so that
+    no worker is left at the end with one of them while the others have nothing to do."""
+    longest = {}
+    for item in items:
+        longest[item.path] = max(longest.get(item.path, 0), timeout_of(item))
+    # Tests that share a file's server keep their order; others go longest first too.
+    items.sort(key=lambda item: (-longest[item.path], 0 if shares_a_server(item) else -timeout_of(item)))
+
+
+def shares_a_server(item):
+    return item.get_closest_marker("xdist_group") is not None
+
+
+def timeout_of(item):
+    marker = item.get_closest_marker("timeout")
+    return marker.args[0] if marker else 0
 
 
 def pytest_terminal_summary(terminalreporter):
