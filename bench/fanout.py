@@ -501,7 +501,7 @@ def plot(results, path):
     for axis, key in ((latency, "p95_ms"), (cpu, "cpu_us")):
         values = [f[key] for f in results if not f["stalled"]]
         low, high = min(values) * 0.8, max(values) * 1.25
-        axis.set_yticks([t for t in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000) if low <= t <= high])
+        axis.set_yticks([t for t in (1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 300, 500, 1000, 2000) if low <= t <= high])
         axis.set_ylim(low, high)
     plain = matplotlib.ticker.FuncFormatter(lambda value, _: f"{value:g}")
     for axis in (latency.xaxis, latency.yaxis, cpu.xaxis, cpu.yaxis):
