@@ -207,9 +207,7 @@ def percentile(values, fraction):
 def start(name, scratch):
     database = scratch / f"{uuid.uuid4().hex}.db"  # a fresh one each time: every server starts empty
     if name == TWO_WORKERS:
-        server = TwoWorkers(SERVERS[name], database, scratch, SETTINGS)
-        time.sleep(1)  # gunicorn answered: give its second worker time to start too
-        return server
+        return TwoWorkers(SERVERS[name], database, scratch, SETTINGS)
     return ServerProcess(SERVERS[name], database, env=SETTINGS).start()
 
 

@@ -9,11 +9,15 @@ system decides which worker gets each client; the benchmark says how they split.
 """
 
 import sys
+import time
 
 import psutil
 
 from server_process import ServerProcess
 from services import RedisServer
+from waits import START_TIMEOUT
+
+CHANNEL = "cheeper:new-cheeps"  # where each worker of the solution listens (solution/relay.py)
 
 
 class Gunicorn(ServerProcess):
@@ -41,6 +45,16 @@ class TwoWorkers:
         env = {**settings, "WORKERS": "2", "CHEEPER_REDIS_URL": self.redis.url}
         self.gunicorn = Gunicorn(folder, database, env=env).start()
         self.process, self.port, self.url = self.gunicorn.process, self.gunicorn.port, self.gunicorn.url
+        self.wait_for_both_workers()
+
+    def wait_for_both_workers(self):
+        """gunicorn answers once one worker is up. Each worker, once started, listens on
+        Redis's channel: two listeners there mean both will take clients."""
+        deadline = time.monotonic() + START_TIMEOUT
+        while self.redis.client.pubsub_numsub(CHANNEL)[0][1] < 2:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Only one gunicorn worker listened on Redis within {START_TIMEOUT} s.")
+            time.sleep(0.05)
 
     def split(self):
         """How many connections each worker holds, "2,501 / 2,500"."""
