@@ -33,7 +33,7 @@ help:
 	@echo "make check STEP=3 SECTION=\"Catching up\"   check only the promises of one section of the lesson"
 	@echo "make check STEP=rooms   check your app against an exercise of docs/going-further.md"
 	@echo "make check STEP=1 SHARE=http://192.168.1.20:5000 NAME=Ada   also show your name and progress on the instructor's board"
-	@echo "make bench      measure the broadcast against step 1 and the websockets library, then attacks, a feed of 50,000 cheeps, the instructor's removals, and long polling against WebSockets"
+	@echo "make bench      measure the broadcast against Flask-SocketIO, the websockets library, step 1, a raw send() and 2 workers, then attacks, a feed of 50,000 cheeps, the instructor's removals, and long polling against WebSockets"
 	@echo "make docs       refresh the code listings in the lesson text (docs/)"
 	@echo "make format     format the project's Python as make test expects (ruff)"
 	@echo "make screenshots  refresh the pictures of the pages in docs/images"
@@ -107,7 +107,8 @@ format: $(VENV)/.installed-dev
 	$(VENV_PYTHON) -m ruff check --fix .
 	$(VENV_PYTHON) -m ruff format .
 
-# Speed and memory, measured: docs/performance.md. BENCH_ARGS="--clients 100 1000" for a shorter run.
+# Speed and memory, measured: docs/performance.md. BENCH_ARGS="--clients 1000 --repeats 1" for a shorter run.
+# The 2 workers need redis-server (skipped without it).
 # Then one laptop's attacks, and what a bystander feels meanwhile (Linux only).
 bench: $(VENV)/.installed-bench
 	$(VENV_PYTHON) bench/fanout.py $(BENCH_ARGS)
