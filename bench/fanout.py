@@ -73,7 +73,7 @@ WAIT = 30  # seconds a round may take before it counts as stuck
 class Sender:
     """The client that sends the cheeps. It reads what it gets, like a page."""
 
-    def __init__(self, port, protocol):
+    def __init__(self, port, protocol=load.CHEEPER):
         self.protocol = protocol
         self.socket, buffer = load.connect(port, protocol)
         threading.Thread(target=self.drain, args=(buffer,), daemon=True).start()
@@ -270,7 +270,7 @@ def most_connections(clients, processes, scratch):
     server = ServerProcess(SERVERS["solution"], scratch / "most.db", env=SETTINGS).start()
     try:
         generators = Generators(server.port, clients, processes)
-        sender = Sender(server.port, load.CHEEPER)
+        sender = Sender(server.port)
         started = time.perf_counter()
         sender.send("to everyone")
         finished = generators.wait_for(1, seconds=120)
