@@ -54,7 +54,7 @@ def client_frame(payload):
 
 def frames_in(buffer):
     """The complete text frames at the start of buffer: ([(start, end) of each one's
-    text], bytes used). Only where each text is, so that nothing is copied."""
+    text], bytes used)."""
     texts, used = [], 0
     while len(buffer) - used >= 2:
         length = buffer[used + 1] & 0x7F
