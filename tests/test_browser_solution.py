@@ -1,5 +1,7 @@
 """The solution's promises in a real browser: it reconnects, catches up, and explains."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -93,6 +95,18 @@ def test_caught_up_cheeps_take_their_place_below_newer_live_ones(start_server, w
     held[0].continue_()
     expect(feed(page).nth(1)).to_contain_text(missed, timeout=ARRIVES)
     expect(page.get_by_text(missed)).to_have_count(1)
+
+
+def test_every_time_on_the_page_reads_the_same_on_a_cheep_the_server_drew_and_on_a_live_one(server, windows):
+    """Every time on the page reads the same way, on a cheep the server drew and on a live one."""
+    drawn, live = unique("drawn"), unique("live")
+    post_cheep(server, "Ada", drawn)
+    page = open_live(windows, server)
+    post_cheep(server, "Grace", live)
+    expect(feed(page).filter(has_text=live)).to_have_count(1, timeout=ARRIVES)
+    times = {text: feed(page).filter(has_text=text).locator("time").inner_text() for text in (drawn, live)}
+    shown = {text: time for text, time in times.items() if re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", time)}
+    assert shown == times, f"Times shown as {times}: each should read like 2026-05-04 09:30 UTC."
 
 
 def test_an_empty_or_blank_cheep_is_not_sent(server, windows):

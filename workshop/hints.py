@@ -508,6 +508,15 @@ HINTS = [
         ),
     ),
     Hint(
+        "times-shown",
+        "Every time on the page should read like 2026-05-04 09:30 UTC. The server writes each "
+        "time as stored, and showTime() in cheeper.js shows it: on each live cheep, and on the "
+        "cheeps the server drew, once the page has loaded.",
+        "solution",
+        "The form",
+        tests=("test_every_time_on_the_page_reads_the_same_on_a_cheep_the_server_drew_and_on_a_live_one",),
+    ),
+    Hint(
         "keys",
         "A cheep sent with a key must be stored once: a UNIQUE index on the key column, and "
         "a cheep whose key is stored already is answered, to its sender only, with the cheep "

@@ -4,8 +4,9 @@
 // server has stored it, and goes again on every new socket until then.
 $(() => {
   const $feed = $("#feed");
+  $feed.find("time").each((_, time) => showTime($(time), time.dateTime)); // the ones the server drew
   if ($feed.is("[data-older]")) {
-    return; // a page of older cheeps (/?before=<id>) is for reading: it stays as the server drew it
+    return; // a page of older cheeps (/?before=<id>) is for reading: only its times change
   }
   const $unsent = $("#unsent");
   const $status = $("#status");
@@ -54,13 +55,13 @@ $(() => {
 
   function renderCheep(cheep) {
     const $item = newCheepItem(cheep).attr("data-id", cheep.id);
-    $item.children("time").attr("datetime", cheep.time).text(timeShown(cheep.time));
+    showTime($item.children("time"), cheep.time);
     return instructor ? $item.append(instructorTools(cheep.name)) : $item;
   }
 
-  function timeShown(time) {
-    // "2026-05-04T09:30:12+00:00" shows as "2026-05-04 09:30 UTC", as index.html draws it.
-    return `${time.slice(0, 16).replace("T", " ")} UTC`;
+  function showTime($time, time) {
+    // "2026-05-04T09:30:12+00:00", as stored, shows as "2026-05-04 09:30 UTC".
+    $time.attr("datetime", time).text(`${time.slice(0, 16).replace("T", " ")} UTC`);
   }
 
   // The cheeps this tab typed that the server has not stored yet live in
