@@ -94,7 +94,7 @@ def stored_with(server, text):
 
 
 def newest_id(server):
-    newest = requests.get(server.url + "/api/cheeps", params={"limit": 1}).json()
+    newest = requests.get(server.url + "/api/cheeps", params={"limit": 1}, timeout=LONG_WAIT).json()
     return newest[0]["id"] if newest else 0
 
 
