@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from browser import ARRIVES, LIVE, open_as_instructor
 from server_process import ServerProcess
-from workshop.check import Promise, first_sentence, promise_files, report
+from workshop.check import Promise, first_sentence, promise_files, read_results, report
 from workshop.hints import HINTS
 from workshop.stages import EXERCISES, NAMES, ROOT, STAGES, marked_stage
 
@@ -324,3 +324,17 @@ def test_a_hint_that_names_a_cause_is_given_only_with_its_evidence(capsys):
     seen = Promise(xss, "failed", printed="AssertionError: A script in a cheep ran: it was drawn as HTML.")
     report("workspace", 2, [seen])
     assert " ".join(hint.says.split()) in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_failed_case_is_named_by_its_own_parameters_wherever_pytest_puts_the_apps_name(tmp_path):
+    """pytest names a case "workspace-/ws", or "sqlite-workspace" when the parameter comes
+    from a fixture: the report names "/ws" and "sqlite", never a piece of the folder's name."""
+    cases = ["workspace-/ws", "sqlite-workspace", "workspace"]
+    results = tmp_path / "results.xml"
+    results.write_text(
+        "<testsuites><testsuite>"
+        + "".join(f'<testcase name="test_a[{case}]"><failure message="no"/></testcase>' for case in cases)
+        + "</testsuite></testsuites>"
+    )
+    [promise] = read_results(results, "workspace", {})
+    assert promise.outcome == "failed" and promise.failed_cases == ["'/ws'", "'sqlite'"]

@@ -146,9 +146,8 @@ def read_results(path, app_name, sentences):
             problem = case.find("error")
         if problem is not None:
             promise.outcome = "failed"
-            case_id = case_id.removesuffix("]")
-            if case_id != app_name:  # "<app>-<parameters>": name the parameters
-                promise.failed_cases.append(repr(case_id[len(app_name) + 1 :]))
+            if parameters := parameters_of(case_id.removesuffix("]"), app_name):
+                promise.failed_cases.append(repr(parameters))
             promise.printed += "\n".join([problem.get("message", ""), problem.text or ""])
         elif case.find("skipped") is not None and promise.outcome == "passed":
             promise.outcome = "skipped"
@@ -159,6 +158,18 @@ def read_results(path, app_name, sentences):
         if problem is not None:
             promise.printed += "\n" + output
     return list(promises.values())
+
+
+def parameters_of(case_id, app_name):
+    """A test case's own parameters, without the app's folder name, which pytest puts
+    before them ("workspace-/ws") or after them ("sqlite-workspace"); "" for none."""
+    if case_id == app_name:
+        return ""
+    if case_id.startswith(f"{app_name}-"):
+        return case_id.removeprefix(f"{app_name}-")
+    if case_id.endswith(f"-{app_name}"):
+        return case_id.removesuffix(f"-{app_name}")
+    return case_id.replace(f"-{app_name}-", "-")  # between two parameters
 
 
 def report(app, stage, promises):
