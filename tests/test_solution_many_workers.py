@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import psutil
 import pytest
@@ -392,6 +393,12 @@ def test_through_nginx_the_instructor_removes_a_cheep_from_the_pages_on_both_wor
             page.close()
 
 
+def ask_often(nginx, times=30):
+    """GET /api/cheeps `times` times, one after another on one connection: the statuses."""
+    with requests.Session() as session:
+        return [session.get(nginx.url + "/api/cheeps", params={"since": 10**9}).status_code for _ in range(times)]
+
+
 def test_nginx_in_front_refuses_one_person_past_30_connections_or_a_flood_of_requests_with_429(
     start_server, start_nginx, tmp_path
 ):
@@ -408,8 +415,9 @@ def test_nginx_in_front_refuses_one_person_past_30_connections_or_a_flood_of_req
         page.close()
 
     started = time.monotonic()
-    with requests.Session() as session:
-        statuses = [session.get(nginx.url + "/api/cheeps", params={"since": 10**9}).status_code for _ in range(300)]
+    # Ten at once: one after another, a busy machine may ask fewer than 20 times a second.
+    with ThreadPoolExecutor(10) as pool:
+        statuses = [status for some in pool.map(ask_often, [nginx] * 10) for status in some]
     allowed = 100 + 20 * (time.monotonic() - started)  # 100 at once, then 20 a second
     assert set(statuses) == {200, 429}
     assert statuses.count(200) <= allowed + 1, f"nginx let {statuses.count(200)} of 300 requests through."
