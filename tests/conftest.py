@@ -256,12 +256,12 @@ def start_nginx(tmp_path):
 def browser():
     """Chromium, headless unless HEADED=1 (to watch the windows talk)."""
     with sync_playwright() as playwright:
-        path = find_chromium(playwright)
+        headed = os.environ.get("HEADED") == "1"
+        path = find_chromium(playwright, headed)
         if path and not Path(path).is_file():
             pytest.fail(f"CHEEPER_CHROMIUM names {path}, and there is no such file.")
         if path is None:
             missing(HOW_TO_GET_ONE)
-        headed = os.environ.get("HEADED") == "1"
         browser = playwright.chromium.launch(
             executable_path=path, args=LAUNCH_ARGS, headless=not headed, slow_mo=300 if headed else 0
         )
