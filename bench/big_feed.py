@@ -367,7 +367,10 @@ def browser_figures(app, database):
     figures = {}
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=find_chromium(playwright), args=LAUNCH_ARGS)
+            # The whole browser, as people run it: this measures how the page draws.
+            browser = playwright.chromium.launch(
+                executable_path=find_chromium(playwright, headless_shell=False), args=LAUNCH_ARGS
+            )
             context = browser.new_context(viewport=WINDOW_SIZE)
             context.add_init_script(RECORDER)
             page = context.new_page()

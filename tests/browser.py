@@ -36,12 +36,12 @@ HOW_TO_GET_ONE = (
 WINDOW_SIZE = {"width": 520, "height": 600}
 
 
-def find_chromium(playwright, headed=False):
-    """CHEEPER_CHROMIUM, else Chromium's headless shell (unless headed), Chromium or Chrome
-    on the PATH, else Playwright's own."""
+def find_chromium(playwright, headless_shell=True):
+    """CHEEPER_CHROMIUM, else Chromium's headless shell (when it will do), Chromium or
+    Chrome on the PATH, else Playwright's own."""
     if os.environ.get("CHEEPER_CHROMIUM"):
         return os.environ["CHEEPER_CHROMIUM"]
-    for name in NAMES_ON_PATH if headed else [HEADLESS_SHELL, *NAMES_ON_PATH]:
+    for name in [HEADLESS_SHELL, *NAMES_ON_PATH] if headless_shell else NAMES_ON_PATH:
         if shutil.which(name):
             return shutil.which(name)
     own = playwright.chromium.executable_path

@@ -257,7 +257,7 @@ def browser():
     """Chromium, headless unless HEADED=1 (to watch the windows talk)."""
     with sync_playwright() as playwright:
         headed = os.environ.get("HEADED") == "1"
-        path = find_chromium(playwright, headed)
+        path = find_chromium(playwright, headless_shell=not headed)  # the shell shows no windows
         if path and not Path(path).is_file():
             pytest.fail(f"CHEEPER_CHROMIUM names {path}, and there is no such file.")
         if path is None:
