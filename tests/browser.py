@@ -26,7 +26,7 @@ LAUNCH_ARGS = [
 NAMES_ON_PATH = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"]
 # Without windows on the screen, Chromium's headless shell (Debian's chromium-headless-shell,
 # what Playwright itself runs headless) does the same work: a new window costs it about a
-# sixth of the CPU time. make test opens well over a thousand.
+# sixth of the CPU time, and make test opens a great many.
 HEADLESS_SHELL = "chromium-headless-shell"
 HOW_TO_GET_ONE = (
     "No browser for the browser tests. Install Chromium or Google Chrome, or run "
