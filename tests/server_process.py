@@ -16,7 +16,7 @@ import websocket
 
 from waits import START_TIMEOUT, STOP_TIMEOUT, WAIT
 from workshop.stages import ROOT
-from workshop.starting import free_port
+from workshop.starting import PORT_TRIES, free_port, port_taken
 
 
 def as_a_shell_starts_it(open_files=None):
@@ -56,7 +56,7 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         # A port we picked may be taken by another process before the server binds it
         # (tests run side by side): the first start then tries another one.
-        self.may_move = port is None
+        self.moves_left = PORT_TRIES - 1 if port is None else 0
         self.process = None
         self.sockets = []
 
@@ -84,15 +84,15 @@ class ServerProcess:
             try:
                 self.wait_until_ready()
             except AssertionError:
-                taken = self.may_move and "in use" in self.output()
+                taken = self.moves_left and port_taken(self.output(), self.port)
                 self.kill()  # one that listens elsewhere would hold that port for the tests after it
                 if not taken:
                     raise
-                self.may_move = False
+                self.moves_left -= 1
                 self.port = free_port()
                 self.url = f"http://127.0.0.1:{self.port}"
                 return self.start()
-        self.may_move = False  # a restart keeps its port: the pages come back to it
+        self.moves_left = 0  # a restart keeps its port: the pages come back to it
         return self
 
     def command(self):

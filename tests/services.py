@@ -4,7 +4,6 @@ free port with files of its own, and the rule for a program that is missing."""
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 
@@ -13,7 +12,7 @@ import redis
 
 from waits import START_TIMEOUT
 from workshop.stages import ROOT
-from workshop.starting import free_port
+from workshop.starting import PORT_TRIES, free_port, listening_ports, port_taken
 
 NGINX_CONFIG = ROOT / "solution" / "nginx.conf"
 
@@ -34,12 +33,33 @@ def find_program(name, how_to_install):
     return path
 
 
-def wait_for(ready, what, process):
+def start_on_a_free_port(launch, what, log):
+    """launch(port) starts a program that listens on that port and writes its errors to
+    `log`. Start it on a free port, trying another when that one was taken first (see
+    port_taken), and return the port and the process."""
+    for _ in range(PORT_TRIES):
+        port = free_port()
+        process = launch(port)
+        if listens_in_time(process, port, what, log):
+            return port, process
+    raise AssertionError(f"{what} did not start: each of {PORT_TRIES} free ports was taken before it could listen.")
+
+
+def listens_in_time(process, port, what, log):
+    """Wait until the program's own process listens on `port` (another's may answer there
+    too). False when it stopped because the port was taken; an error when it stopped for
+    any other reason, or did not listen in time."""
     deadline = time.monotonic() + START_TIMEOUT
-    while not ready():
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not start: {process.args}")
+    while port not in listening_ports(process):
+        if process.poll() is not None:
+            printed = log.read_text(errors="replace") if log.exists() else ""
+            if port_taken(printed, port):
+                return False
+            raise AssertionError(f"{what} stopped as it started: {process.args}\n{printed}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not listen on port {port} within {START_TIMEOUT} s: {process.args}")
         time.sleep(0.05)
+    return True
 
 
 class RedisServer:
@@ -51,25 +71,27 @@ class RedisServer:
             "redis-server", "install Redis (apt-get install redis-server; on macOS, brew install redis)"
         )
         self.folder = folder
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.client = redis.Redis(port=self.port)
+        self.log = folder / "redis.log"
+        self.port = None  # picked as it first starts
         self.process = None
 
     def start(self):
-        self.process = subprocess.Popen(
-            [self.program, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        if self.port is None:
+            self.port, self.process = start_on_a_free_port(self.launch, "redis-server", self.log)
+            self.url = f"redis://127.0.0.1:{self.port}/0"
+            self.client = redis.Redis(port=self.port)
+        else:  # started again, on its port: the workers come back to it
+            self.process = self.launch(self.port)
+            assert listens_in_time(self.process, self.port, "redis-server", self.log), f"Port {self.port} was taken."
+        return self
+
+    def launch(self, port):
+        return subprocess.Popen(
+            [self.program, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+            + ["--logfile", str(self.log)],
             cwd=self.folder,
             stdout=subprocess.DEVNULL,
         )
-        wait_for(self.answers, "redis-server", self.process)
-        return self
-
-    def answers(self):
-        try:
-            return self.client.ping()
-        except redis.ConnectionError:
-            return False
 
     def stop(self):
         self.process.kill()  # as when it crashes: no goodbye to its clients
@@ -84,16 +106,26 @@ class Nginx:
     def __init__(self, folder, backends):
         self.program = find_program("nginx", "install nginx (apt-get install nginx; on macOS, brew install nginx)")
         self.folder = folder
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.backends = backends
         self.access_log = folder / "access.log"  # a line for each request, as nginx logs them by default
-        config = NGINX_CONFIG.read_text()
-        config = re.sub(r"listen \d+;", f"listen 127.0.0.1:{self.port};", config)
-        servers = "".join(f"server 127.0.0.1:{backend.port};\n    " for backend in backends)
-        config = re.sub(r"(server 127\.0\.0\.1:\d+;\s*)+", servers, config)
-        (folder / "cheeper.conf").write_text(config)
-        (folder / "nginx.conf").write_text(self.main_config())
+        self.log = folder / "error.log"  # where nginx says what went wrong
         self.process = None
+
+    def start(self):
+        self.port, self.process = start_on_a_free_port(self.launch, "nginx", self.log)
+        self.url = f"http://127.0.0.1:{self.port}"
+        return self
+
+    def launch(self, port):
+        config = NGINX_CONFIG.read_text()
+        config = re.sub(r"listen \d+;", f"listen 127.0.0.1:{port};", config)
+        servers = "".join(f"server 127.0.0.1:{backend.port};\n    " for backend in self.backends)
+        config = re.sub(r"(server 127\.0\.0\.1:\d+;\s*)+", servers, config)
+        (self.folder / "cheeper.conf").write_text(config)
+        (self.folder / "nginx.conf").write_text(self.main_config())
+        return subprocess.Popen(
+            [self.program, "-p", str(self.folder), "-e", str(self.log), "-c", str(self.folder / "nginx.conf")]
+        )
 
     def main_config(self):
         # What /etc/nginx/nginx.conf holds, with every file in the test's folder.
@@ -102,31 +134,9 @@ class Nginx:
         )
         return (
             f"daemon off;\nmaster_process off;\npid {self.folder / 'nginx.pid'};\n"
-            f"error_log {self.folder / 'error.log'};\nevents {{}}\n"
+            f"error_log {self.log};\nevents {{}}\n"
             f"http {{\naccess_log {self.access_log};\n{temporary}include {self.folder / 'cheeper.conf'};\n}}\n"
         )
-
-    def start(self):
-        self.process = subprocess.Popen(
-            [
-                self.program,
-                "-p",
-                str(self.folder),
-                "-e",
-                str(self.folder / "error.log"),
-                "-c",
-                str(self.folder / "nginx.conf"),
-            ]
-        )
-        wait_for(self.listens, "nginx", self.process)
-        return self
-
-    def listens(self):
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                return True
-        except OSError:
-            return False
 
     def stop(self):
         self.process.terminate()

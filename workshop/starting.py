@@ -8,6 +8,7 @@ error and the line of your code it came from, and runs nothing else.
 
 import os
 import random
+import re
 import socket
 import subprocess
 import sys
@@ -22,11 +23,22 @@ from workshop.crashes import python_crashes
 from workshop.stages import ROOT
 
 START_SECONDS = 20  # a cold laptop imports gevent and Flask slowly
+PORT_TRIES = 3  # see port_taken()
 
 
 def why_it_does_not_start(app):
     """None when the app's server.py starts and listens; otherwise one sentence saying why not."""
-    port = free_port()
+    for _ in range(PORT_TRIES):
+        port = free_port()
+        why, printed = start_once(app, port)
+        if not port_taken(printed, port):
+            return why
+    return why
+
+
+def start_once(app, port):
+    """Start the app's server on `port`: None when it listens there, or one sentence saying
+    why not; and, when it stopped, what it printed."""
     with tempfile.TemporaryDirectory() as scratch:
         environment = {
             **os.environ,
@@ -47,11 +59,12 @@ def why_it_does_not_start(app):
             deadline = time.monotonic() + START_SECONDS
             while time.monotonic() < deadline:
                 if server.poll() is not None:
-                    return stopped(app, server.returncode, server.stdout.read().decode("utf-8", "replace"))
+                    printed = server.stdout.read().decode("utf-8", "replace")
+                    return stopped(app, server.returncode, printed), printed
                 if ports := listening_ports(server):
-                    return None if port in ports else elsewhere(ports[0], port)
+                    return (None if port in ports else elsewhere(ports[0], port)), ""
                 time.sleep(0.05)
-            return None  # still starting: the promises will tell what they find
+            return None, ""  # still starting: the promises will tell what they find
         finally:
             server.kill()
             server.wait()
@@ -99,3 +112,12 @@ def free_port():
             except OSError:  # in use: try another
                 continue
             return port
+
+
+def port_taken(printed, port):
+    """Whether a server that stopped as it started says that the port it was given is in use.
+
+    free_port() picks a port that is free at that moment, but checks and tests run side by
+    side: another one's server may bind it before ours does. Whoever starts the server
+    then tries another port, up to PORT_TRIES in all."""
+    return "in use" in printed and re.search(rf"\b{port}\b", printed) is not None
