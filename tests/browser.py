@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from app_client import instructor_link
 from waits import ARRIVES
-from workshop.crashes import PAGE_ERROR
+from workshop.crashes import AFTER_A_POST, PAGE_ERROR
 
 # --no-sandbox: Chromium refuses its sandbox when run as root, as CI does.
 # The rest keep it from phoning home, which a closed network refuses anyway.
@@ -78,6 +78,7 @@ class Windows:
         page = context.new_page()
         page.socket_errors = []  # sockets that failed or closed: see expect_live()
         page.frames_sent = []  # what the page sent on its sockets: see expect_stayed()
+        page.posted_itself = False  # whether its form has posted itself: see allow_app_only()
         page.on("websocket", lambda socket: self.opened_socket(socket, app_host, page))
         page.errors = []  # what its JavaScript stopped with: see expect_live()
         page.on("pageerror", lambda error: self.page_error(page, error))
@@ -86,9 +87,15 @@ class Windows:
 
     def page_error(self, page, error):
         page.errors.append(f"{error.name}: {error.message}".splitlines()[0])
-        self.page_errors.append(f"{PAGE_ERROR} {error.stack or error}")
+        after = f"\n{AFTER_A_POST}" if page.posted_itself else ""
+        self.page_errors.append(f"{PAGE_ERROR} {error.stack or error}{after}")
 
     def allow_app_only(self, route, app_host):
+        request = route.request
+        if request.is_navigation_request() and request.method == "POST":
+            # The form posted itself. This runs before the request goes on, so before any
+            # error on the page it leads to: page_error() knows where that error happened.
+            request.frame.page.posted_itself = True
         if self.check_host(route.request.url, app_host):
             route.continue_()
         else:

@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -16,7 +17,9 @@ from playwright.sync_api import expect
 
 from browser import ARRIVES, LIVE, open_as_instructor
 from server_process import ServerProcess
+from waits import WAIT
 from workshop.check import Promise, first_sentence, promise_files, read_results, report
+from workshop.crashes import AFTER_A_POST, PAGE_ERROR
 from workshop.hints import HINTS
 from workshop.stages import EXERCISES, NAMES, ROOT, STAGES, marked_stage
 
@@ -324,6 +327,52 @@ def test_a_hint_that_names_a_cause_is_given_only_with_its_evidence(capsys):
     seen = Promise(xss, "failed", printed="AssertionError: A script in a cheep ran: it was drawn as HTML.")
     report("workspace", 2, [seen])
     assert " ".join(hint.says.split()) in " ".join(capsys.readouterr().out.split())
+
+
+def test_an_error_on_the_page_the_forms_own_post_loaded_is_marked_as_such(windows, tmp_path):
+    """Errors in a page are marked when they come from the page that the form's own post loaded."""
+    server = ServerProcess(ROOT / "step0_request_response", tmp_path / "cheeps.db").start()
+    error = "setTimeout(() => { throw new Error('an error') })"
+    try:
+        page = windows.open(server)
+        page.evaluate(error)
+        page.fill("#name", "Ada")
+        page.fill("#cheep", "Posted by the form itself")
+        page.click("#cheep-form button")  # step 0's page has no script: the form posts itself
+        expect(page.get_by_text("Posted by the form itself")).to_be_visible()
+        page.evaluate(error)
+        deadline = time.monotonic() + WAIT
+        while len(windows.page_errors) < 2:  # Playwright hands on the page's events as it waits
+            assert time.monotonic() < deadline, windows.page_errors
+            page.wait_for_timeout(50)
+    finally:
+        server.kill()
+    before, after = windows.page_errors
+    assert AFTER_A_POST not in before
+    assert after.endswith(AFTER_A_POST)
+
+
+def test_a_crash_on_the_page_the_forms_own_post_loaded_is_put_down_to_the_post(capsys):
+    """A send on a socket still opening, on the page the form's own post loaded, names the missing preventDefault()."""
+    crash = (
+        f"{PAGE_ERROR} InvalidStateError: Failed to execute 'send' on 'WebSocket': Still in CONNECTING state.\n"
+        "    at HTMLFormElement.<anonymous> (http://127.0.0.1:26000/static/cheeper.js:33:12)\n"
+        "    at HTMLFormElement.dispatch (http://127.0.0.1:26000/static/jquery-3.7.1.min.js:2:40035)"
+    )
+    test = "test_a_cheep_sent_in_one_window_appears_in_both_without_a_reload"
+    reloads = next(hint for hint in HINTS if hint.key == "reloads")
+
+    def failed_with(output):  # as read_results() makes it from the JUnit report
+        return Promise(test, "failed", printed=f"AssertionError: Locator expected\n{output}", output=output)
+
+    report("workspace", 2, [failed_with(f"{crash}\n{AFTER_A_POST}")])
+    said = " ".join(capsys.readouterr().out.split())
+    assert said.startswith("Your page's JavaScript stopped, on the page that the form's own post loaded:"), said
+    assert " ".join(reloads.says.split()) + " Read: docs/" in said, said
+
+    report("workspace", 2, [failed_with(crash)])  # on a page that a test opened
+    said = " ".join(capsys.readouterr().out.split())
+    assert "Probably a result of the crash above (InvalidStateError)" in said, said
 
 
 def test_a_failed_case_is_named_by_its_own_parameters_wherever_pytest_puts_the_apps_name(tmp_path):

@@ -18,6 +18,10 @@ ERROR = re.compile(r"^([^:\s]+)(?::[ \t]*(.*))?$")
 PLACE = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<function>\S+))?')
 # How tests/conftest.py passes on an error the browser caught in a page.
 PAGE_ERROR = "The page's JavaScript stopped with an error:"
+# The line tests/browser.py adds after an error on a page that no test asked for: one
+# the form's own post loaded. A test types into it as into the page before, which may
+# not be ready yet (its socket still opening): the post is the likelier cause.
+AFTER_A_POST = "This page came from the form posting itself: the page before it had reloaded."
 # A line of a JavaScript stack: "    at send (http://127.0.0.1:5000/static/cheeper.js:12:5)".
 JS_PLACE = re.compile(r"at (?:(?P<function>[\w.$<>]+) \()?https?://[^/\s]+/(?P<path>static/[^:\s)]+):(?P<line>\d+):\d+")
 # Not crashes: Ctrl+C and a planned exit, which the Ctrl+C promises are about.
@@ -30,10 +34,13 @@ class Crash:
     place: str  # "workspace/server.py, line 87, in ws"; "" when no line of the traceback is yours
     in_page: bool = False  # JavaScript in the browser, not Python on the server
     text: str = ""  # the whole traceback, for the hints' evidence
+    after_a_post: bool = False  # on a page that the form's own post loaded
 
     @property
     def sentence(self):
         who = "Your page's JavaScript stopped" if self.in_page else "Your server crashed"
+        if self.after_a_post:
+            who += ", on the page that the form's own post loaded"
         return f"{who}: {self.error}" + (f" — {self.place}." if self.place else "")
 
     @property
@@ -86,9 +93,11 @@ def yours(app, places):
 
 def page_crashes(app, printed):
     for part in printed.split(PAGE_ERROR)[1:]:
-        error, *stack = part.strip().splitlines()
-        stack = list(takewhile(lambda line: line.lstrip().startswith("at "), stack))  # then others' output
-        yield Crash(error.strip(), your_page_place(app, stack), in_page=True, text="\n".join([error, *stack]))
+        error, *rest = part.strip().splitlines()
+        stack = list(takewhile(lambda line: line.lstrip().startswith("at "), rest))  # then others' output
+        after_a_post = rest[len(stack) : len(stack) + 1] == [AFTER_A_POST]
+        text = "\n".join([error, *stack, *([AFTER_A_POST] if after_a_post else [])])
+        yield Crash(error.strip(), your_page_place(app, stack), in_page=True, text=text, after_a_post=after_a_post)
 
 
 def your_page_place(app, stack):

@@ -169,7 +169,7 @@ HINTS = [
         "does not post the form as well.",
         "step2_client",
         "Sending from the form",
-        evidence=r"the form also posted itself",
+        evidence=r"the form also posted itself|the form posting itself",
         first=True,
     ),
     Hint(
