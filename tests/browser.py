@@ -78,7 +78,8 @@ class Windows:
         page = context.new_page()
         page.socket_errors = []  # sockets that failed or closed: see expect_live()
         page.frames_sent = []  # what the page sent on its sockets: see expect_stayed()
-        page.posted_itself = False  # whether its form has posted itself: see allow_app_only()
+        page.posting = page.posted_itself = False  # whether its form posted itself: see allow_app_only()
+        page.on("framenavigated", lambda frame: self.navigated(page, frame))
         page.on("websocket", lambda socket: self.opened_socket(socket, app_host, page))
         page.errors = []  # what its JavaScript stopped with: see expect_live()
         page.on("pageerror", lambda error: self.page_error(page, error))
@@ -92,14 +93,18 @@ class Windows:
 
     def allow_app_only(self, route, app_host):
         request = route.request
-        if request.is_navigation_request() and request.method == "POST":
-            # The form posted itself. This runs before the request goes on, so before any
-            # error on the page it leads to: page_error() knows where that error happened.
-            request.frame.page.posted_itself = True
-        if self.check_host(route.request.url, app_host):
+        if request.is_navigation_request() and request.frame == request.frame.page.main_frame:
+            # A POST that loads a page is the form posting itself; a GET, a test's goto() or
+            # reload(). Playwright tells the new page (navigated) before any error in it.
+            request.frame.page.posting = request.method == "POST"
+        if self.check_host(request.url, app_host):
             route.continue_()
         else:
             route.abort()
+
+    def navigated(self, page, frame):
+        if frame == page.main_frame:
+            page.posted_itself = page.posting  # errors from now on are the new page's
 
     def opened_socket(self, socket, app_host, page):
         self.socket_urls.append(socket.url)

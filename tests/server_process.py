@@ -55,7 +55,7 @@ class ServerProcess:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # A port we picked may be taken by another process before the server binds it
-        # (tests run side by side): the first start then tries another one.
+        # (tests run side by side): the first start then tries another, up to PORT_TRIES in all.
         self.moves_left = PORT_TRIES - 1 if port is None else 0
         self.process = None
         self.sockets = []
@@ -84,7 +84,7 @@ class ServerProcess:
             try:
                 self.wait_until_ready()
             except AssertionError:
-                taken = self.moves_left and port_taken(self.output(), self.port)
+                taken = self.moves_left > 0 and port_taken(self.output(), self.port)
                 self.kill()  # one that listens elsewhere would hold that port for the tests after it
                 if not taken:
                     raise

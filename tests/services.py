@@ -57,6 +57,7 @@ def listens_in_time(process, port, what, log):
                 return False
             raise AssertionError(f"{what} stopped as it started: {process.args}\n{printed}")
         if time.monotonic() > deadline:
+            process.kill()  # nobody else can: its caller never gets it
             raise AssertionError(f"{what} did not listen on port {port} within {START_TIMEOUT} s: {process.args}")
         time.sleep(0.05)
     return True
@@ -72,7 +73,7 @@ class RedisServer:
         )
         self.folder = folder
         self.log = folder / "redis.log"
-        self.port = None  # picked as it first starts
+        self.port = self.url = self.client = None  # set as it first starts, on the port it finds free
         self.process = None
 
     def start(self):
@@ -82,7 +83,11 @@ class RedisServer:
             self.client = redis.Redis(port=self.port)
         else:  # started again, on its port: the workers come back to it
             self.process = self.launch(self.port)
-            assert listens_in_time(self.process, self.port, "redis-server", self.log), f"Port {self.port} was taken."
+            if not listens_in_time(self.process, self.port, "redis-server", self.log):
+                raise AssertionError(
+                    f"redis-server could not start again on port {self.port}: "
+                    "another program took that port while Redis was stopped."
+                )
         return self
 
     def launch(self, port):
@@ -109,6 +114,7 @@ class Nginx:
         self.backends = backends
         self.access_log = folder / "access.log"  # a line for each request, as nginx logs them by default
         self.log = folder / "error.log"  # where nginx says what went wrong
+        self.port = self.url = None  # set as it starts, on the port it finds free
         self.process = None
 
     def start(self):

@@ -21,7 +21,9 @@ PAGE_ERROR = "The page's JavaScript stopped with an error:"
 # The line tests/browser.py adds after an error on a page that no test asked for: one
 # the form's own post loaded. A test types into it as into the page before, which may
 # not be ready yet (its socket still opening): the post is the likelier cause.
-AFTER_A_POST = "This page came from the form posting itself: the page before it had reloaded."
+AFTER_A_POST = (
+    "This error happened on the page that the form's own post loaded: the page reloaded when the form was sent."
+)
 # A line of a JavaScript stack: "    at send (http://127.0.0.1:5000/static/cheeper.js:12:5)".
 JS_PLACE = re.compile(r"at (?:(?P<function>[\w.$<>]+) \()?https?://[^/\s]+/(?P<path>static/[^:\s)]+):(?P<line>\d+):\d+")
 # Not crashes: Ctrl+C and a planned exit, which the Ctrl+C promises are about.
@@ -40,7 +42,7 @@ class Crash:
     def sentence(self):
         who = "Your page's JavaScript stopped" if self.in_page else "Your server crashed"
         if self.after_a_post:
-            who += ", on the page that the form's own post loaded"
+            who += " after the form posted itself and the page reloaded"
         return f"{who}: {self.error}" + (f" — {self.place}." if self.place else "")
 
     @property
@@ -95,8 +97,9 @@ def page_crashes(app, printed):
     for part in printed.split(PAGE_ERROR)[1:]:
         error, *rest = part.strip().splitlines()
         stack = list(takewhile(lambda line: line.lstrip().startswith("at "), rest))  # then others' output
-        after_a_post = rest[len(stack) : len(stack) + 1] == [AFTER_A_POST]
-        text = "\n".join([error, *stack, *([AFTER_A_POST] if after_a_post else [])])
+        after_the_stack = rest[len(stack) :]
+        after_a_post = bool(after_the_stack) and after_the_stack[0] == AFTER_A_POST
+        text = "\n".join([error, *stack, AFTER_A_POST] if after_a_post else [error, *stack])
         yield Crash(error.strip(), your_page_place(app, stack), in_page=True, text=text, after_a_post=after_a_post)
 
 

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from workshop.crashes import AFTER_A_POST
 from workshop.stages import LESSONS, ROOT, stage_index
 
 
@@ -169,7 +170,7 @@ HINTS = [
         "does not post the form as well.",
         "step2_client",
         "Sending from the form",
-        evidence=r"the form also posted itself|the form posting itself",
+        evidence=rf"the form also posted itself|{re.escape(AFTER_A_POST)}",
         first=True,
     ),
     Hint(

@@ -24,6 +24,11 @@ from workshop.stages import ROOT
 
 START_SECONDS = 20  # a cold laptop imports gevent and Flask slowly
 PORT_TRIES = 3  # see port_taken()
+# What a program says when its port is taken: the system's words on Linux and macOS, then on
+# Windows; then Flask's development server's (step 0), and gunicorn's.
+TAKEN = re.compile(
+    r"Address already in use|Only one usage of each socket address|is in use by another program|Connection in use"
+)
 
 
 def why_it_does_not_start(app):
@@ -115,9 +120,10 @@ def free_port():
 
 
 def port_taken(printed, port):
-    """Whether a server that stopped as it started says that the port it was given is in use.
+    """Whether a server that stopped as it started says, on one line, that the port it was
+    given is in use.
 
     free_port() picks a port that is free at that moment, but checks and tests run side by
     side: another one's server may bind it before ours does. Whoever starts the server
     then tries another port, up to PORT_TRIES in all."""
-    return "in use" in printed and re.search(rf"\b{port}\b", printed) is not None
+    return any(TAKEN.search(line) and re.search(rf"\b{port}\b", line) for line in printed.splitlines())
